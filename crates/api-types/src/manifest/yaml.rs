@@ -1,0 +1,1 @@
+//! YAML text into JSON values, with the resolution rules of Kubernetes' YAML decoder.

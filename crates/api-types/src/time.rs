@@ -1,0 +1,175 @@
+//! `Time` and `MicroTime`: RFC 3339 timestamps with upstream's precision and formatting.
+
+use std::fmt;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+/// A timestamp with second precision, written as RFC 3339 in UTC (`2024-05-01T10:00:00Z`).
+///
+/// Parsing accepts any RFC 3339 offset and fraction and keeps whole seconds, as upstream's
+/// `metav1.Time` does on the wire. The default is Go's zero time (`0001-01-01T00:00:00Z`), which
+/// is written as `null`, as upstream writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub DateTime<Utc>);
+
+/// A timestamp with microsecond precision (`2024-05-01T10:00:00.123456Z`), upstream's
+/// `metav1.MicroTime`, used by events and leases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MicroTime(pub DateTime<Utc>);
+
+fn zero() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+impl Default for Time {
+    fn default() -> Self {
+        Time(zero())
+    }
+}
+
+impl Default for MicroTime {
+    fn default() -> Self {
+        MicroTime(zero())
+    }
+}
+
+impl Time {
+    /// Whether this is the zero time (the default), which is written as `null`.
+    pub fn is_zero(&self) -> bool {
+        self.0 == zero()
+    }
+
+    /// The current time, truncated to whole seconds.
+    pub fn now() -> Self {
+        Time(Utc::now().trunc_subsecs(0))
+    }
+
+    /// Parses an RFC 3339 timestamp and truncates it to whole seconds.
+    pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
+        Ok(Time(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc).trunc_subsecs(0)))
+    }
+}
+
+impl MicroTime {
+    /// Whether this is the zero time (the default), which is written as `null`.
+    pub fn is_zero(&self) -> bool {
+        self.0 == zero()
+    }
+
+    /// The current time, truncated to whole microseconds.
+    pub fn now() -> Self {
+        MicroTime(Utc::now().trunc_subsecs(6))
+    }
+
+    /// Parses an RFC 3339 timestamp and truncates it to whole microseconds.
+    pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
+        Ok(MicroTime(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc).trunc_subsecs(6)))
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
+impl fmt::Display for MicroTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    }
+}
+
+impl From<DateTime<Utc>> for Time {
+    fn from(t: DateTime<Utc>) -> Self {
+        Time(t.trunc_subsecs(0))
+    }
+}
+
+impl From<DateTime<Utc>> for MicroTime {
+    fn from(t: DateTime<Utc>) -> Self {
+        MicroTime(t.trunc_subsecs(6))
+    }
+}
+
+macro_rules! time_serde {
+    ($ty:ident, $what:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                if self.is_zero() {
+                    return serializer.serialize_none();
+                }
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$ty, E> {
+                        $ty::parse(v).map_err(|e| {
+                            E::custom(format_args!("invalid timestamp {v:?}: {e}"))
+                        })
+                    }
+                }
+                deserializer.deserialize_str(V)
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "format": "date-time"})
+            }
+        }
+    };
+}
+
+time_serde!(Time, "an RFC 3339 timestamp");
+time_serde!(MicroTime, "an RFC 3339 timestamp with microseconds");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_formats_in_utc_with_seconds() {
+        let t = Time::parse("2024-05-01T12:30:45.999+02:00").unwrap();
+        assert_eq!(t.to_string(), "2024-05-01T10:30:45Z");
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2024-05-01T10:30:45Z\"");
+    }
+
+    #[test]
+    fn micro_time_keeps_microseconds() {
+        let t = MicroTime::parse("2024-05-01T10:30:45.1234567Z").unwrap();
+        assert_eq!(t.to_string(), "2024-05-01T10:30:45.123456Z");
+        let zero = MicroTime::parse("2024-05-01T10:30:45Z").unwrap();
+        assert_eq!(zero.to_string(), "2024-05-01T10:30:45.000000Z");
+    }
+
+    #[test]
+    fn zero_time_is_null() {
+        assert_eq!(serde_json::to_string(&Time::default()).unwrap(), "null");
+        assert_eq!(serde_json::to_string(&MicroTime::default()).unwrap(), "null");
+        assert!(!Time::now().is_zero());
+    }
+
+    #[test]
+    fn bad_timestamps_are_errors() {
+        assert!(serde_json::from_str::<Time>("\"yesterday\"").is_err());
+        assert!(serde_json::from_str::<Time>("\"\"").is_err());
+        assert!(serde_json::from_str::<Time>("12").is_err());
+        assert_eq!(serde_json::from_str::<Option<Time>>("null").unwrap(), None);
+    }
+}

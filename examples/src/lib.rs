@@ -1,0 +1,1 @@
+//! Examples are under `examples/`; this library is empty by design.

@@ -71,15 +71,59 @@ impl MicroTime {
     }
 }
 
+/// Writes `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` when `micros`, then `Z`, without going through
+/// chrono's format-string interpreter (timestamps are on every object's hot encode path).
+fn write_rfc3339(t: &DateTime<Utc>, micros: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Outside RFC 3339's four-digit years: let chrono render it.
+        return if micros {
+            write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        } else {
+            write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"))
+        };
+    }
+    let mut buf = [0u8; 27];
+    let year = year as u32;
+    let digits = |buf: &mut [u8], mut v: u32| {
+        for slot in buf.iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(&mut buf[0..4], year);
+    buf[4] = b'-';
+    digits(&mut buf[5..7], t.month());
+    buf[7] = b'-';
+    digits(&mut buf[8..10], t.day());
+    buf[10] = b'T';
+    digits(&mut buf[11..13], t.hour());
+    buf[13] = b':';
+    digits(&mut buf[14..16], t.minute());
+    buf[16] = b':';
+    digits(&mut buf[17..19], t.second());
+    let end = if micros {
+        buf[19] = b'.';
+        digits(&mut buf[20..26], t.nanosecond() % 1_000_000_000 / 1000);
+        26
+    } else {
+        19
+    };
+    buf[end] = b'Z';
+    // Only ASCII digits and separators were written.
+    f.write_str(std::str::from_utf8(&buf[..=end]).map_err(|_| fmt::Error)?)
+}
+
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+        write_rfc3339(&self.0, false, f)
     }
 }
 
 impl fmt::Display for MicroTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        write_rfc3339(&self.0, true, f)
     }
 }
 

@@ -75,16 +75,14 @@ RESOURCES = [
 # Types with apiVersion/kind that are not resources: their kind is fixed, their apiVersion is any
 # of the listed ones on input (clients send DeleteOptions as v1 or meta.k8s.io/v1).
 TYPED_NON_RESOURCES = {
-    "io.k8s.apimachinery.pkg.apis.meta.v1.Status": ("v1", "Status", ["v1", "meta.k8s.io/v1"]),
-    "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions": (
-        "v1", "DeleteOptions", ["v1", "meta.k8s.io/v1"] + [
-            g + "/v1" for g in ["apps", "batch", "policy", "networking.k8s.io", "discovery.k8s.io",
-                                "coordination.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
-                                "events.k8s.io", "rbac.authorization.k8s.io", "autoscaling"]]),
-    "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup": ("v1", "APIGroup", ["v1"]),
-    "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList": ("v1", "APIGroupList", ["v1"]),
-    "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList": ("v1", "APIResourceList", ["v1"]),
-    "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions": ("v1", "APIVersions", ["v1"]),
+    # definition: (apiVersion written, kind, extra apiVersions accepted beside those of the
+    # definition's x-kubernetes-group-version-kind list)
+    "io.k8s.apimachinery.pkg.apis.meta.v1.Status": ("v1", "Status", ["meta.k8s.io/v1"]),
+    "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions": ("v1", "DeleteOptions", ["meta.k8s.io/v1"]),
+    "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup": ("v1", "APIGroup", []),
+    "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList": ("v1", "APIGroupList", []),
+    "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList": ("v1", "APIResourceList", []),
+    "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions": ("v1", "APIVersions", []),
 }
 
 # Extra roots: definitions generated without being resources themselves.
@@ -425,10 +423,8 @@ class Gen:
         lines.append('#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]')
         sattrs = []
         if typed:
-            g = self.gvk(defname)
-            sattrs.append('extend("x-kubernetes-group-version-kind" = [{"group": %s, "kind": %s, '
-                          '"version": %s}])' % (json.dumps(g["group"]), json.dumps(g["kind"]),
-                                                json.dumps(g["version"])))
+            gvks = self.defs[defname]["x-kubernetes-group-version-kind"]
+            sattrs.append('extend("x-kubernetes-group-version-kind" = %s)' % json.dumps(gvks))
             sattrs.append("transform = crate::schema::add_type_meta")
         # Required-ness and defaults follow upstream, not serde's defaulting: `tidy` drops the
         # default values schemars records and an empty `required`.
@@ -465,7 +461,13 @@ class Gen:
         g = self.gvk(defname)
         api_version = f"{g['group']}/{g['version']}" if g["group"] else g["version"]
         if defname in TYPED_NON_RESOURCES:
-            api_version, kind, accepted = TYPED_NON_RESOURCES[defname]
+            api_version, kind, extra = TYPED_NON_RESOURCES[defname]
+            accepted = [api_version]
+            for x in self.defs[defname]["x-kubernetes-group-version-kind"]:
+                av = f"{x['group']}/{x['version']}" if x["group"] else x["version"]
+                if av not in accepted:
+                    accepted.append(av)
+            accepted += [a for a in extra if a not in accepted]
         else:
             kind = g["kind"]
             accepted = [api_version]

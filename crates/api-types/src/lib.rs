@@ -25,6 +25,9 @@
 //! assert_eq!(deployment.metadata.name.as_deref(), Some("web"));
 //! ```
 
+// The schema extensions of DeleteOptions list every upstream group version: a long literal.
+#![recursion_limit = "256"]
+
 pub mod apps;
 pub mod autoscaling;
 pub mod batch;
@@ -54,7 +57,7 @@ mod time;
 
 pub use bytes::ByteString;
 pub use int_or_string::{IntOrString, IntOrStringError};
-pub use quantity::{Quantity, QuantityError};
+pub use quantity::{Format, Quantity, QuantityError};
 pub use resource::{
     ApiResource, DynamicObject, Object, ObjectList, Resource, Scope, TypeMeta, split_api_version,
 };

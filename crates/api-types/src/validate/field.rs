@@ -131,6 +131,9 @@ pub enum BadValue {
     Bool(bool),
     /// Any other value, printed as JSON.
     Json(serde_json::Value),
+    /// A value already rendered the way upstream prints it (Go's `%#v` of a struct, map or
+    /// list, such as `map[string]string{"app":"web"}`), printed verbatim.
+    Raw(String),
 }
 
 impl From<&str> for BadValue {
@@ -274,6 +277,10 @@ impl FieldError {
                 BadValue::Int(v) => s.push_str(&format!(": {v}")),
                 BadValue::Bool(v) => s.push_str(&format!(": {v}")),
                 BadValue::Json(v) => s.push_str(&format!(": {v}")),
+                BadValue::Raw(v) => {
+                    s.push_str(": ");
+                    s.push_str(v);
+                }
             }
         }
         if !self.detail.is_empty() {

@@ -22,8 +22,12 @@ where
     let input = json.as_bytes();
     let mut group = c.benchmark_group(format!("{name}-decode-encode"));
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("kubernaut", |b| b.iter(|| round_trip::<Ours>(black_box(input))));
-    group.bench_function("k8s-openapi", |b| b.iter(|| round_trip::<Theirs>(black_box(input))));
+    group.bench_function("kubernaut", |b| {
+        b.iter(|| round_trip::<Ours>(black_box(input)))
+    });
+    group.bench_function("k8s-openapi", |b| {
+        b.iter(|| round_trip::<Theirs>(black_box(input)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group(format!("{name}-decode"));
@@ -38,8 +42,12 @@ where
     let ours: Ours = serde_json::from_slice(input).expect("decodes");
     let theirs: Theirs = serde_json::from_slice(input).expect("decodes");
     let mut group = c.benchmark_group(format!("{name}-encode"));
-    group.bench_function("kubernaut", |b| b.iter(|| serde_json::to_vec(black_box(&ours))));
-    group.bench_function("k8s-openapi", |b| b.iter(|| serde_json::to_vec(black_box(&theirs))));
+    group.bench_function("kubernaut", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&ours)))
+    });
+    group.bench_function("k8s-openapi", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&theirs)))
+    });
     group.finish();
 }
 
@@ -53,23 +61,32 @@ fn main() {
             _ => round_trip::<kubernaut_api_types::apps::v1::Deployment>(json.as_bytes()),
         })
         .expect("our output is JSON");
-        assert_eq!(ours, input, "kubernaut does not round-trip the {name} fixture exactly");
+        assert_eq!(
+            ours, input,
+            "kubernaut does not round-trip the {name} fixture exactly"
+        );
     }
 
-    let mut c = Criterion::default().output_directory(&criterion_dir()).configure_from_args();
+    let mut c = Criterion::default()
+        .output_directory(&criterion_dir())
+        .configure_from_args();
     bench_object::<kubernaut_api_types::core::v1::Pod, k8s_openapi::api::core::v1::Pod>(
         &mut c, "pod", POD_JSON,
     );
-    bench_object::<
-        kubernaut_api_types::apps::v1::Deployment,
-        k8s_openapi::api::apps::v1::Deployment,
-    >(&mut c, "deployment", DEPLOYMENT_JSON);
+    bench_object::<kubernaut_api_types::apps::v1::Deployment, k8s_openapi::api::apps::v1::Deployment>(
+        &mut c,
+        "deployment",
+        DEPLOYMENT_JSON,
+    );
     c.final_summary();
 
     for object in ["pod", "deployment"] {
         for op in ["decode-encode", "decode", "encode"] {
             let group = format!("{object}-{op}");
-            match (criterion_mean_ns(&group, "kubernaut"), criterion_mean_ns(&group, "k8s-openapi")) {
+            match (
+                criterion_mean_ns(&group, "kubernaut"),
+                criterion_mean_ns(&group, "k8s-openapi"),
+            ) {
                 (Some(ours), Some(theirs)) => println!(
                     "{group}: kubernaut {:.2} µs, k8s-openapi {:.2} µs, kubernaut/k8s-openapi = {:.3}",
                     ours / 1000.0,

@@ -22,7 +22,11 @@ pub fn criterion_dir() -> PathBuf {
 
 /// The mean time in nanoseconds criterion measured for `group/function` in this run, if any.
 pub fn criterion_mean_ns(group: &str, function: &str) -> Option<f64> {
-    let path = criterion_dir().join(group).join(function).join("new").join("estimates.json");
+    let path = criterion_dir()
+        .join(group)
+        .join(function)
+        .join("new")
+        .join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("mean")?.get("point_estimate")?.as_f64()

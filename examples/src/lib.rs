@@ -1,1 +1,6 @@
-//! Examples are under `examples/`; this library is empty by design.
+//! Shared code of the kubernaut examples.
+//!
+//! [`validate`] is the offline manifest checker behind `cargo run --example validate`: like
+//! `kubectl apply --dry-run`, without a cluster.
+
+pub mod validate;

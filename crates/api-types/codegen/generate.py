@@ -92,6 +92,18 @@ EXTRA_ROOTS = list(TYPED_NON_RESOURCES) + [
     "io.k8s.apimachinery.pkg.apis.meta.v1.Patch",
 ]
 
+# Fields upstream lists as required whose Go type is a pointer: absent and empty differ on the
+# wire (`selector: {}` is an error of its own), so they stay `Option` despite being required.
+REQUIRED_POINTERS = {
+    ("io.k8s.api.apps.v1.DaemonSetSpec", "selector"),
+    ("io.k8s.api.apps.v1.DeploymentSpec", "selector"),
+    ("io.k8s.api.apps.v1.ReplicaSetSpec", "selector"),
+    ("io.k8s.api.apps.v1.StatefulSetSpec", "selector"),
+    ("io.k8s.api.core.v1.ScaleIOPersistentVolumeSource", "secretRef"),
+    ("io.k8s.api.core.v1.ScaleIOVolumeSource", "secretRef"),
+    ("io.k8s.api.networking.v1.HTTPIngressPath", "pathType"),
+}
+
 # Definitions implemented by hand in the crate (their Rust path).
 HAND_WRITTEN = {
     "io.k8s.apimachinery.pkg.api.resource.Quantity": "crate::Quantity",
@@ -377,7 +389,7 @@ class Gen:
             # Object metadata is never absent: an empty one stands for "none given".
             always = jname == "metadata" and ty in ("crate::meta::ObjectMeta", "ObjectMeta",
                                                     "crate::meta::ListMeta", "ListMeta")
-            req = jname in required or always
+            req = (jname in required and (defname, jname) not in REQUIRED_POINTERS) or always
             out.append({
                 "json": jname,
                 "rust": snake(jname),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 /// Arbitrary bytes, written as standard base64 with padding. Decoding ignores line breaks inside
@@ -33,6 +33,13 @@ impl From<&str> for ByteString {
     }
 }
 
+/// Go's `base64.StdEncoding` as `encoding/json` decodes `[]byte`: padding required, stray bits
+/// in the last symbol tolerated.
+const GO_STD_DECODER: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
 impl Serialize for ByteString {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&STANDARD.encode(&self.0))
@@ -50,13 +57,20 @@ impl<'de> Deserialize<'de> for ByteString {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteString, E> {
                 let decoded = if v.contains(['\r', '\n']) {
                     let joined: String = v.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-                    STANDARD.decode(joined)
+                    GO_STD_DECODER.decode(joined)
                 } else {
-                    STANDARD.decode(v)
+                    GO_STD_DECODER.decode(v)
                 };
-                decoded
-                    .map(ByteString)
-                    .map_err(|e| E::custom(format_args!("illegal base64 data: {e}")))
+                decoded.map(ByteString).map_err(|e| {
+                    // Go's wording: the offset of the first byte that does not fit.
+                    let offset = match e {
+                        base64::DecodeError::InvalidByte(o, _)
+                        | base64::DecodeError::InvalidLastSymbol { offset: o, .. } => o,
+                        base64::DecodeError::InvalidLength(n) => n,
+                        base64::DecodeError::InvalidPadding => v.len(),
+                    };
+                    E::custom(format_args!("illegal base64 data at input byte {offset}"))
+                })
             }
         }
         deserializer.deserialize_str(V)
@@ -81,7 +95,10 @@ mod tests {
     fn round_trips_as_base64() {
         let b = ByteString::from("admin");
         assert_eq!(serde_json::to_string(&b).unwrap(), "\"YWRtaW4=\"");
-        assert_eq!(serde_json::from_str::<ByteString>("\"YWRtaW4=\"").unwrap(), b);
+        assert_eq!(
+            serde_json::from_str::<ByteString>("\"YWRtaW4=\"").unwrap(),
+            b
+        );
     }
 
     #[test]
@@ -92,5 +109,16 @@ mod tests {
         );
         assert!(serde_json::from_str::<ByteString>("\"not base64!\"").is_err());
         assert!(serde_json::from_str::<ByteString>("\"YWRtaW4\"").is_err());
+        // Go tolerates non-zero bits in the last symbol.
+        assert_eq!(
+            serde_json::from_str::<ByteString>("\"YR==\"").unwrap(),
+            ByteString::from("a")
+        );
+        assert_eq!(
+            serde_json::from_str::<ByteString>("\"YW!=\"")
+                .unwrap_err()
+                .to_string(),
+            "illegal base64 data at input byte 2 at line 1 column 6"
+        );
     }
 }

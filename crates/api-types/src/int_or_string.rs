@@ -41,7 +41,9 @@ impl IntOrString {
         match self {
             IntOrString::Int(v) => Ok(*v),
             IntOrString::String(s) => {
-                let digits = s.strip_suffix('%').ok_or(IntOrStringError::NotAPercentage)?;
+                let digits = s
+                    .strip_suffix('%')
+                    .ok_or(IntOrStringError::NotAPercentage)?;
                 let percent: i64 = digits
                     .parse()
                     .map_err(|_| IntOrStringError::InvalidPercentage(s.clone()))?;

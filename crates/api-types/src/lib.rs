@@ -52,6 +52,7 @@ mod quantity;
 mod resource;
 #[cfg(feature = "schemars")]
 pub mod schema;
+pub mod scheme;
 mod serde_util;
 mod time;
 

@@ -27,7 +27,9 @@ pub trait Object {
 }
 
 /// A kind known at compile time: where it lives in the API and how discovery names it.
-pub trait Resource: Object + Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static {
+pub trait Resource:
+    Object + Clone + Default + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// `group/version`, or just `version` for the core group (`v1`, `apps/v1`).
     const API_VERSION: &'static str;
     /// API group; empty for the core group.
@@ -149,7 +151,10 @@ impl DynamicObject {
                 api_version: resource.api_version.clone(),
                 kind: resource.kind.clone(),
             }),
-            metadata: ObjectMeta { name: Some(name.to_owned()), ..ObjectMeta::default() },
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                ..ObjectMeta::default()
+            },
             data: serde_json::Map::new(),
         }
     }
@@ -206,7 +211,8 @@ impl<'de> Deserialize<'de> for DynamicObject {
                         "apiVersion" => api_version = map.next_value::<Option<String>>()?,
                         "kind" => kind = map.next_value::<Option<String>>()?,
                         "metadata" => {
-                            out.metadata = map.next_value::<Option<ObjectMeta>>()?.unwrap_or_default()
+                            out.metadata =
+                                map.next_value::<Option<ObjectMeta>>()?.unwrap_or_default()
                         }
                         _ => {
                             let v = map.next_value()?;
@@ -272,15 +278,26 @@ impl<'de, K: Deserialize<'de>> Deserialize<'de> for ObjectList<K> {
                 f.write_str("a list object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectList<K>, A::Error> {
-                let mut out = ObjectList { types: TypeMeta::default(), metadata: ListMeta::default(), items: Vec::new() };
+                let mut out = ObjectList {
+                    types: TypeMeta::default(),
+                    metadata: ListMeta::default(),
+                    items: Vec::new(),
+                };
                 while let Some(key) = map.next_key::<crate::serde_util::Key<'de>>()? {
                     match key.as_str() {
                         "apiVersion" => {
-                            out.types.api_version = map.next_value::<Option<String>>()?.unwrap_or_default()
+                            out.types.api_version =
+                                map.next_value::<Option<String>>()?.unwrap_or_default()
                         }
-                        "kind" => out.types.kind = map.next_value::<Option<String>>()?.unwrap_or_default(),
-                        "metadata" => out.metadata = map.next_value::<Option<ListMeta>>()?.unwrap_or_default(),
-                        "items" => out.items = map.next_value::<Option<Vec<K>>>()?.unwrap_or_default(),
+                        "kind" => {
+                            out.types.kind = map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        "metadata" => {
+                            out.metadata = map.next_value::<Option<ListMeta>>()?.unwrap_or_default()
+                        }
+                        "items" => {
+                            out.items = map.next_value::<Option<Vec<K>>>()?.unwrap_or_default()
+                        }
                         _ => {
                             map.next_value::<de::IgnoredAny>()?;
                         }

@@ -17,7 +17,9 @@ use serde_json::{Map, Value};
 /// Adds `apiVersion` and `kind` properties to the schema of a top-level object, from its
 /// `x-kubernetes-group-version-kind` extension.
 pub(crate) fn add_type_meta(schema: &mut Schema) {
-    let Some(obj) = schema.as_object_mut() else { return };
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
     let props = obj
         .entry("properties")
         .or_insert_with(|| Value::Object(Map::new()))
@@ -31,7 +33,9 @@ pub(crate) fn add_type_meta(schema: &mut Schema) {
 /// Makes required-ness and defaults follow upstream: drops the default values schemars records
 /// for fields that deserialize with a default, and an empty `required` list.
 pub(crate) fn tidy(schema: &mut Schema) {
-    let Some(obj) = schema.as_object_mut() else { return };
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
         for prop in props.values_mut() {
             if let Some(p) = prop.as_object_mut() {
@@ -76,8 +80,10 @@ pub fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> Option<&'a Value> {
             let name = r.rsplit('/').next()?;
             node = root.get("$defs")?.get(name)?;
         } else if let Some(Value::Array(any)) = node.get("anyOf") {
-            let non_null: Vec<&Value> =
-                any.iter().filter(|s| s.get("type") != Some(&Value::from("null"))).collect();
+            let non_null: Vec<&Value> = any
+                .iter()
+                .filter(|s| s.get("type") != Some(&Value::from("null")))
+                .collect();
             match non_null.as_slice() {
                 [one] if node.get("x-kubernetes-int-or-string").is_none() => node = one,
                 _ => return Some(node),

@@ -50,7 +50,11 @@ impl Time {
 
     /// Parses an RFC 3339 timestamp and truncates it to whole seconds.
     pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
-        Ok(Time(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc).trunc_subsecs(0)))
+        Ok(Time(
+            DateTime::parse_from_rfc3339(s)?
+                .with_timezone(&Utc)
+                .trunc_subsecs(0),
+        ))
     }
 }
 
@@ -67,7 +71,11 @@ impl MicroTime {
 
     /// Parses an RFC 3339 timestamp and truncates it to whole microseconds.
     pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
-        Ok(MicroTime(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc).trunc_subsecs(6)))
+        Ok(MicroTime(
+            DateTime::parse_from_rfc3339(s)?
+                .with_timezone(&Utc)
+                .trunc_subsecs(6),
+        ))
     }
 }
 
@@ -75,6 +83,9 @@ impl MicroTime {
 /// chrono's format-string interpreter (timestamps are on every object's hot encode path).
 fn write_rfc3339(t: &DateTime<Utc>, micros: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     use chrono::{Datelike, Timelike};
+    // The UTC calendar fields directly: going through `DateTime` would apply the (zero) offset
+    // on every accessor.
+    let t = t.naive_utc();
     let year = t.year();
     if !(0..=9999).contains(&year) {
         // Outside RFC 3339's four-digit years: let chrono render it.
@@ -191,7 +202,10 @@ mod tests {
     fn time_formats_in_utc_with_seconds() {
         let t = Time::parse("2024-05-01T12:30:45.999+02:00").unwrap();
         assert_eq!(t.to_string(), "2024-05-01T10:30:45Z");
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2024-05-01T10:30:45Z\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2024-05-01T10:30:45Z\""
+        );
     }
 
     #[test]
@@ -205,7 +219,10 @@ mod tests {
     #[test]
     fn zero_time_is_null() {
         assert_eq!(serde_json::to_string(&Time::default()).unwrap(), "null");
-        assert_eq!(serde_json::to_string(&MicroTime::default()).unwrap(), "null");
+        assert_eq!(
+            serde_json::to_string(&MicroTime::default()).unwrap(),
+            "null"
+        );
         assert!(!Time::now().is_zero());
     }
 

@@ -144,12 +144,8 @@ pub struct DaemonSetSpec {
     )]
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`]. Required.
-    #[serde(
-        rename = "selector",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub selector: crate::meta::LabelSelector,
+    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<crate::meta::LabelSelector>,
     /// `template`: [`PodTemplateSpec`]. Required.
     #[serde(
         rename = "template",
@@ -385,12 +381,8 @@ pub struct DeploymentSpec {
     )]
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`]. Required.
-    #[serde(
-        rename = "selector",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub selector: crate::meta::LabelSelector,
+    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<crate::meta::LabelSelector>,
     /// `strategy`: [`DeploymentStrategy`]. Strategic merge patch strategy: retainKeys.
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-patch-strategy" = "retainKeys")))]
@@ -581,12 +573,8 @@ pub struct ReplicaSetSpec {
     #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
     /// `selector`: [`LabelSelector`]. Required.
-    #[serde(
-        rename = "selector",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub selector: crate::meta::LabelSelector,
+    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<crate::meta::LabelSelector>,
     /// `template`: [`PodTemplateSpec`].
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<crate::core::v1::PodTemplateSpec>,
@@ -857,12 +845,8 @@ pub struct StatefulSetSpec {
     )]
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`]. Required.
-    #[serde(
-        rename = "selector",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub selector: crate::meta::LabelSelector,
+    #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<crate::meta::LabelSelector>,
     /// `serviceName`: string. Required.
     #[serde(
         rename = "serviceName",

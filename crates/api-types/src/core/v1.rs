@@ -5008,12 +5008,8 @@ pub struct ScaleIOPersistentVolumeSource {
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`]. Required.
-    #[serde(
-        rename = "secretRef",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub secret_ref: SecretReference,
+    #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretReference>,
     /// `sslEnabled`: boolean.
     #[serde(
         rename = "sslEnabled",
@@ -5079,12 +5075,8 @@ pub struct ScaleIOVolumeSource {
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`]. Required.
-    #[serde(
-        rename = "secretRef",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub secret_ref: LocalObjectReference,
+    #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<LocalObjectReference>,
     /// `sslEnabled`: boolean.
     #[serde(
         rename = "sslEnabled",

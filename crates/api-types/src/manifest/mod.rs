@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 
-// (re-exports of the YAML loader are added when it lands)
+pub use yaml::{Document, Documents, Position, YamlError, documents, parse_documents};
 
 /// A decoded object and the fields of the input that its type does not have.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +34,10 @@ pub struct Decoded<K> {
 impl<K> Decoded<K> {
     /// Transforms the object, keeping the unknown fields.
     pub fn map<T>(self, f: impl FnOnce(K) -> T) -> Decoded<T> {
-        Decoded { object: f(self.object), unknown_fields: self.unknown_fields }
+        Decoded {
+            object: f(self.object),
+            unknown_fields: self.unknown_fields,
+        }
     }
 
     /// The object, or an error naming every unknown field (upstream's strict decoding error).
@@ -94,7 +97,10 @@ pub fn from_value<K: DeserializeOwned>(
 pub fn from_json_slice<K: DeserializeOwned>(bytes: &[u8]) -> Result<Decoded<K>, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let decoded = decode_with(&mut de)?;
-    de.end().map_err(|e| DecodeError::Invalid { path: String::new(), message: e.to_string() })?;
+    de.end().map_err(|e| DecodeError::Invalid {
+        path: String::new(),
+        message: e.to_string(),
+    })?;
     Ok(decoded)
 }
 
@@ -107,12 +113,17 @@ where
     let mut track = serde_path_to_error::Track::new();
     let mut unknown_fields = Vec::new();
     let tracked = serde_path_to_error::Deserializer::new(deserializer, &mut track);
-    let result = serde_ignored::deserialize(tracked, |path| unknown_fields.push(ignored_path(&path)));
+    let result =
+        serde_ignored::deserialize(tracked, |path| unknown_fields.push(ignored_path(&path)));
     match result {
-        Ok(object) => Ok(Decoded { object, unknown_fields }),
-        Err(e) => {
-            Err(DecodeError::Invalid { path: tracked_path(&track.path()), message: e.to_string() })
-        }
+        Ok(object) => Ok(Decoded {
+            object,
+            unknown_fields,
+        }),
+        Err(e) => Err(DecodeError::Invalid {
+            path: tracked_path(&track.path()),
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -175,7 +186,10 @@ mod tests {
             "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "imag": "y"}]},
         });
         let d = from_value::<Pod>(&v).unwrap();
-        assert_eq!(d.unknown_fields, ["metadata.colour", "spec.containers[1].imag"]);
+        assert_eq!(
+            d.unknown_fields,
+            ["metadata.colour", "spec.containers[1].imag"]
+        );
         let err = d.strict().unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -187,25 +201,42 @@ mod tests {
     fn type_errors_name_the_field() {
         let v = json!({"kind": "Deployment", "apiVersion": "apps/v1", "spec": {"replicas": "3"}});
         let err = from_value::<Deployment>(&v).unwrap_err();
-        let DecodeError::Invalid { path, message } = &err else { panic!("{err:?}") };
+        let DecodeError::Invalid { path, message } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(path, "spec.replicas");
         assert!(message.contains("invalid type: string \"3\""), "{message}");
         let v = json!({"kind": "Pod", "spec": {"containers": [{"name": "a", "ports": [{"containerPort": 1.5}]}]}});
         let err = from_value::<Pod>(&v).unwrap_err();
-        assert!(err.to_string().starts_with("spec.containers[0].ports[0].containerPort: "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("spec.containers[0].ports[0].containerPort: "),
+            "{err}"
+        );
     }
 
     #[test]
     fn kind_and_api_version_must_match_the_type() {
         let v = json!({"kind": "Service", "apiVersion": "v1"});
-        assert!(from_value::<Pod>(&v).unwrap_err().to_string().contains("kind"));
+        assert!(
+            from_value::<Pod>(&v)
+                .unwrap_err()
+                .to_string()
+                .contains("kind")
+        );
         let v = json!({"kind": "Pod", "apiVersion": "apps/v1"});
-        assert!(from_value::<Pod>(&v).unwrap_err().to_string().contains("apiVersion"));
+        assert!(
+            from_value::<Pod>(&v)
+                .unwrap_err()
+                .to_string()
+                .contains("apiVersion")
+        );
     }
 
     #[test]
     fn json_text_decodes_the_same_way() {
-        let text = br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"nodeNme":"n"}}"#;
+        let text =
+            br#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"},"spec":{"nodeNme":"n"}}"#;
         let d = from_json_slice::<Pod>(text).unwrap();
         assert_eq!(d.unknown_fields, ["spec.nodeNme"]);
         assert!(from_json_slice::<Pod>(b"{\"kind\":\"Pod\"} trailing").is_err());

@@ -164,7 +164,10 @@ impl ObjectMeta {
 
     /// The owner reference with `controller: true`, if any.
     pub fn controller_ref(&self) -> Option<&OwnerReference> {
-        self.owner_references.iter().flatten().find(|r| r.controller == Some(true))
+        self.owner_references
+            .iter()
+            .flatten()
+            .find(|r| r.controller == Some(true))
     }
 }
 
@@ -182,6 +185,9 @@ impl Status {
 
     /// A success status.
     pub fn success() -> Self {
-        Status { status: Some("Success".to_owned()), ..Status::default() }
+        Status {
+            status: Some("Success".to_owned()),
+            ..Status::default()
+        }
     }
 }

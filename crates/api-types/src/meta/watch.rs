@@ -110,9 +110,13 @@ impl EventType {
         let err = |e: serde_json::Error| E::custom(e);
         Ok(match self {
             EventType::Added => WatchEvent::Added(serde_json::from_value(object).map_err(err)?),
-            EventType::Modified => WatchEvent::Modified(serde_json::from_value(object).map_err(err)?),
+            EventType::Modified => {
+                WatchEvent::Modified(serde_json::from_value(object).map_err(err)?)
+            }
             EventType::Deleted => WatchEvent::Deleted(serde_json::from_value(object).map_err(err)?),
-            EventType::Bookmark => WatchEvent::Bookmark(serde_json::from_value(object).map_err(err)?),
+            EventType::Bookmark => {
+                WatchEvent::Bookmark(serde_json::from_value(object).map_err(err)?)
+            }
             EventType::Error => WatchEvent::Error(serde_json::from_value(object).map_err(err)?),
         })
     }
@@ -139,15 +143,21 @@ impl<'de, K: DeserializeOwned> Deserialize<'de> for WatchEvent<K> {
                         // The upstream server writes `type` first: decode the object straight
                         // into its type. Otherwise buffer it until the type is known.
                         "object" => match event_type {
-                            Some(EventType::Added) => event = Some(WatchEvent::Added(map.next_value()?)),
+                            Some(EventType::Added) => {
+                                event = Some(WatchEvent::Added(map.next_value()?))
+                            }
                             Some(EventType::Modified) => {
                                 event = Some(WatchEvent::Modified(map.next_value()?))
                             }
-                            Some(EventType::Deleted) => event = Some(WatchEvent::Deleted(map.next_value()?)),
+                            Some(EventType::Deleted) => {
+                                event = Some(WatchEvent::Deleted(map.next_value()?))
+                            }
                             Some(EventType::Bookmark) => {
                                 event = Some(WatchEvent::Bookmark(map.next_value()?))
                             }
-                            Some(EventType::Error) => event = Some(WatchEvent::Error(map.next_value()?)),
+                            Some(EventType::Error) => {
+                                event = Some(WatchEvent::Error(map.next_value()?))
+                            }
                             None => buffered = Some(map.next_value()?),
                         },
                         _ => {
@@ -176,13 +186,16 @@ mod tests {
 
     #[test]
     fn decodes_events_in_either_field_order() {
-        let a: WatchEvent<Pod> =
-            serde_json::from_str(r#"{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}}"#)
-                .unwrap();
+        let a: WatchEvent<Pod> = serde_json::from_str(
+            r#"{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}}"#,
+        )
+        .unwrap();
         let b: WatchEvent<Pod> =
             serde_json::from_str(r#"{"object":{"metadata":{"name":"a"}},"type":"ADDED"}"#).unwrap();
         assert_eq!(a, b);
-        let WatchEvent::Added(pod) = a else { panic!("expected ADDED") };
+        let WatchEvent::Added(pod) = a else {
+            panic!("expected ADDED")
+        };
         assert_eq!(pod.metadata.name.as_deref(), Some("a"));
     }
 
@@ -206,6 +219,9 @@ mod tests {
     fn encodes_type_then_object() {
         let e: WatchEvent<Pod> = WatchEvent::Deleted(Pod::default());
         let s = serde_json::to_string(&e).unwrap();
-        assert!(s.starts_with(r#"{"type":"DELETED","object":{"apiVersion":"v1","kind":"Pod""#), "{s}");
+        assert!(
+            s.starts_with(r#"{"type":"DELETED","object":{"apiVersion":"v1","kind":"Pod""#),
+            "{s}"
+        );
     }
 }

@@ -20,12 +20,8 @@ pub struct HTTPIngressPath {
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// `pathType`: string. Required.
-    #[serde(
-        rename = "pathType",
-        default,
-        deserialize_with = "crate::serde_util::null_as_default"
-    )]
-    pub path_type: String,
+    #[serde(rename = "pathType", default, skip_serializing_if = "Option::is_none")]
+    pub path_type: Option<String>,
 }
 
 /// The `HTTPIngressRuleValue` type of `networking/v1`.

@@ -241,11 +241,20 @@ impl FieldError {
     /// `Too many: <actual>: must have at most <max> items`.
     pub fn too_many(field: &Path, actual: usize, max: usize) -> Self {
         let unit = if max == 1 { "item" } else { "items" };
-        Self::new(ErrorType::TooMany, field, actual.into(), format!("must have at most {max} {unit}"))
+        Self::new(
+            ErrorType::TooMany,
+            field,
+            actual.into(),
+            format!("must have at most {max} {unit}"),
+        )
     }
 
     /// `Invalid value: <value>: <detail>` for a value of the wrong type.
-    pub fn type_invalid(field: &Path, value: impl Into<BadValue>, detail: impl Into<String>) -> Self {
+    pub fn type_invalid(
+        field: &Path,
+        value: impl Into<BadValue>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::new(ErrorType::TypeInvalid, field, value.into(), detail)
     }
 
@@ -254,8 +263,18 @@ impl FieldError {
         Self::new(ErrorType::Internal, field, BadValue::Omitted, detail)
     }
 
-    fn new(error_type: ErrorType, field: &Path, bad_value: BadValue, detail: impl Into<String>) -> Self {
-        FieldError { error_type, field: field.clone(), bad_value, detail: detail.into() }
+    fn new(
+        error_type: ErrorType,
+        field: &Path,
+        bad_value: BadValue,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            error_type,
+            field: field.clone(),
+            bad_value,
+            detail: detail.into(),
+        }
     }
 
     /// The message without the field path, as upstream's `ErrorBody`.
@@ -310,7 +329,9 @@ pub(crate) fn go_quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -327,8 +348,14 @@ mod tests {
 
     #[test]
     fn renders_like_upstream() {
-        let p = Path::new("spec").child("containers").index(0).child("image");
-        assert_eq!(FieldError::required(&p, "").to_string(), "spec.containers[0].image: Required value");
+        let p = Path::new("spec")
+            .child("containers")
+            .index(0)
+            .child("image");
+        assert_eq!(
+            FieldError::required(&p, "").to_string(),
+            "spec.containers[0].image: Required value"
+        );
         let e = FieldError::not_supported(
             &Path::new("spec").child("restartPolicy"),
             "Sometimes",
@@ -338,16 +365,30 @@ mod tests {
             e.to_string(),
             r#"spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never""#
         );
-        let e = FieldError::invalid(&Path::new("spec").child("replicas"), -1, "must be greater than or equal to 0");
-        assert_eq!(e.to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        let e = FieldError::invalid(
+            &Path::new("spec").child("replicas"),
+            -1,
+            "must be greater than or equal to 0",
+        );
         assert_eq!(
-            FieldError::duplicate(&Path::new("spec").child("containers").index(1).child("name"), "a").to_string(),
+            e.to_string(),
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
+        assert_eq!(
+            FieldError::duplicate(
+                &Path::new("spec").child("containers").index(1).child("name"),
+                "a"
+            )
+            .to_string(),
             r#"spec.containers[1].name: Duplicate value: "a""#
         );
         assert_eq!(
             FieldError::too_long(&Path::new("metadata").child("annotations"), 262144).to_string(),
             "metadata.annotations: Too long: may not be more than 262144 bytes"
         );
-        assert_eq!(Path::new("metadata").child("labels").key("app").as_str(), "metadata.labels[app]");
+        assert_eq!(
+            Path::new("metadata").child("labels").key("app").as_str(),
+            "metadata.labels[app]"
+        );
     }
 }

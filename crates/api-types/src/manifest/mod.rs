@@ -113,8 +113,11 @@ where
     let mut track = serde_path_to_error::Track::new();
     let mut unknown_fields = Vec::new();
     let tracked = serde_path_to_error::Deserializer::new(deserializer, &mut track);
-    let result =
-        serde_ignored::deserialize(tracked, |path| unknown_fields.push(ignored_path(&path)));
+    // One callback type for every `K`: with a closure type per call site, serde would
+    // instantiate every nested type's decoder once per top-level kind.
+    let mut record = |path: serde_ignored::Path<'_>| unknown_fields.push(ignored_path(&path));
+    let record: &mut dyn FnMut(serde_ignored::Path<'_>) = &mut record;
+    let result = serde_ignored::deserialize(tracked, record);
     match result {
         Ok(object) => Ok(Decoded {
             object,

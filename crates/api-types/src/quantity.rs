@@ -64,7 +64,7 @@ pub enum Format {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal unsigned big integer in base 10^18, enough for exact decimal amounts.
+// Magnitudes: a `u64` inline, or an unsigned big integer in base 10^18 beyond that.
 
 /// One limb holds 18 decimal digits.
 const LIMB: u64 = 1_000_000_000_000_000_000;
@@ -106,39 +106,142 @@ fn top(mag: &Mag, exp: i64) -> i64 {
         .saturating_add(exp)
 }
 
-/// A magnitude: little-endian limbs below [`LIMB`], with no zero limb on top (zero is empty).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-struct Mag(Vec<u64>);
+#[cfg(test)]
+thread_local! {
+    /// Tests only: while set, every magnitude built is held as limbs, so that the general
+    /// algorithms compute everything and can be compared with the inline fast paths.
+    static FORCE_BIG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether magnitudes are being kept as limbs whatever their size (only ever in tests).
+#[cfg(test)]
+fn force_big() -> bool {
+    FORCE_BIG.with(std::cell::Cell::get)
+}
+
+/// Whether magnitudes are being kept as limbs whatever their size (only ever in tests).
+#[cfg(not(test))]
+#[inline(always)]
+fn force_big() -> bool {
+    false
+}
+
+/// A magnitude, normalised so that each value has one representation: every value up to
+/// `u64::MAX` is [`Mag::Small`], and only larger ones take the heap.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Mag {
+    /// A magnitude up to `u64::MAX`, zero included.
+    Small(u64),
+    /// A magnitude above `u64::MAX`: little-endian limbs below [`LIMB`], with no zero limb on
+    /// top.
+    Big(Vec<u64>),
+}
+
+impl Default for Mag {
+    fn default() -> Mag {
+        Mag::small(0)
+    }
+}
+
+/// The limbs of a magnitude, borrowed, or inline for a small one.
+enum Limbs<'a> {
+    /// At most two limbs, the rest of the array being zero.
+    Inline([u64; 2], usize),
+    Slice(&'a [u64]),
+}
+
+impl Limbs<'_> {
+    fn of(v: u64) -> Limbs<'static> {
+        let len = match v {
+            0 => 0,
+            v if v < LIMB => 1,
+            _ => 2,
+        };
+        Limbs::Inline([v % LIMB, v / LIMB], len)
+    }
+}
+
+impl std::ops::Deref for Limbs<'_> {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        match self {
+            Limbs::Inline(limbs, len) => limbs.get(..*len).unwrap_or_default(),
+            Limbs::Slice(limbs) => limbs,
+        }
+    }
+}
 
 impl Mag {
-    fn is_zero(&self) -> bool {
-        self.0.is_empty()
+    /// `v`, inline (held as limbs while tests force the general path).
+    fn small(v: u64) -> Mag {
+        if force_big() {
+            Mag::Big(Limbs::of(v).to_vec())
+        } else {
+            Mag::Small(v)
+        }
     }
 
-    fn trimmed(mut self) -> Mag {
-        while self.0.last() == Some(&0) {
-            self.0.pop();
+    /// The magnitude of little-endian limbs below [`LIMB`], normalised.
+    fn from_limbs(mut limbs: Vec<u64>) -> Mag {
+        while limbs.last() == Some(&0) {
+            limbs.pop();
         }
-        self
+        if limbs.len() <= 2 && !force_big() {
+            let fits = limbs
+                .iter()
+                .rev()
+                .try_fold(0u64, |acc, &limb| acc.checked_mul(LIMB)?.checked_add(limb));
+            if let Some(v) = fits {
+                return Mag::Small(v);
+            }
+        }
+        Mag::Big(limbs)
+    }
+
+    fn limbs(&self) -> Limbs<'_> {
+        match self {
+            Mag::Small(v) => Limbs::of(*v),
+            Mag::Big(limbs) => Limbs::Slice(limbs),
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        match self {
+            Mag::Small(v) => *v == 0,
+            Mag::Big(limbs) => limbs.is_empty(),
+        }
     }
 
     fn from_u128(mut v: u128) -> Mag {
-        let mut limbs = Vec::new();
+        if let Ok(small) = u64::try_from(v) {
+            return Mag::small(small);
+        }
+        let mut limbs = Vec::with_capacity(3);
         while v > 0 {
             limbs.push((v % u128::from(LIMB)) as u64);
             v /= u128::from(LIMB);
         }
-        Mag(limbs)
+        Mag::from_limbs(limbs)
     }
 
     /// The number written by the concatenated ASCII digit strings in `parts`.
     fn from_digits(parts: &[&[u8]]) -> Mag {
+        let digit = |c: u8| u64::from(char::from(c).to_digit(10).unwrap_or(0));
+        if !force_big() {
+            let small = parts
+                .iter()
+                .flat_map(|p| p.iter())
+                .try_fold(0u64, |acc, &c| acc.checked_mul(10)?.checked_add(digit(c)));
+            if let Some(v) = small {
+                return Mag::Small(v);
+            }
+        }
         let total: usize = parts.iter().map(|p| p.len()).sum();
         let mut limbs = Vec::with_capacity(total / 18 + 1);
         let (mut limb, mut unit, mut count) = (0u64, 1u64, 0u64);
         for &c in parts.iter().rev().flat_map(|p| p.iter().rev()) {
-            let digit = u64::from(char::from(c).to_digit(10).unwrap_or(0));
-            limb += digit * unit;
+            limb += digit(c) * unit;
             unit *= 10;
             count += 1;
             if count == LIMB_DIGITS {
@@ -149,28 +252,42 @@ impl Mag {
         if count > 0 {
             limbs.push(limb);
         }
-        Mag(limbs).trimmed()
+        Mag::from_limbs(limbs)
     }
 
     fn to_u128(&self) -> Option<u128> {
-        self.0.iter().rev().try_fold(0u128, |acc, &limb| {
-            acc.checked_mul(u128::from(LIMB))?
-                .checked_add(u128::from(limb))
-        })
+        match self {
+            Mag::Small(v) => Some(u128::from(*v)),
+            Mag::Big(limbs) => limbs.iter().rev().try_fold(0u128, |acc, &limb| {
+                acc.checked_mul(u128::from(LIMB))?
+                    .checked_add(u128::from(limb))
+            }),
+        }
     }
 
     /// The number of decimal digits (0 for zero).
     fn digits(&self) -> u64 {
-        match self.0.last() {
-            None => 0,
-            Some(&top) => (self.0.len() as u64 - 1) * LIMB_DIGITS + digits_u64(top),
+        match self {
+            Mag::Small(v) => digits_u64(*v),
+            Mag::Big(limbs) => match limbs.last() {
+                None => 0,
+                Some(&top) => (limbs.len() as u64 - 1) * LIMB_DIGITS + digits_u64(top),
+            },
         }
     }
 
     /// How many times 10 divides a non-zero magnitude (0 for zero).
     fn trailing_zeros(&self) -> u64 {
+        if let Mag::Small(mut v) = *self {
+            let mut zeros = 0;
+            while v != 0 && v % 10 == 0 {
+                v /= 10;
+                zeros += 1;
+            }
+            return zeros;
+        }
         let mut zeros = 0;
-        for &limb in &self.0 {
+        for &limb in self.limbs().iter() {
             if limb == 0 {
                 zeros += LIMB_DIGITS;
             } else {
@@ -186,10 +303,14 @@ impl Mag {
     }
 
     fn add(&self, other: &Mag) -> Mag {
-        let (long, short) = if self.0.len() >= other.0.len() {
-            (&self.0, &other.0)
+        if let (Mag::Small(a), Mag::Small(b)) = (self, other) {
+            return Mag::from_u128(u128::from(*a) + u128::from(*b));
+        }
+        let (a, b) = (self.limbs(), other.limbs());
+        let (long, short) = if a.len() >= b.len() {
+            (&a, &b)
         } else {
-            (&other.0, &self.0)
+            (&b, &a)
         };
         let mut out = Vec::with_capacity(long.len() + 1);
         let mut carry = 0;
@@ -206,15 +327,19 @@ impl Mag {
         if carry > 0 {
             out.push(carry);
         }
-        Mag(out)
+        Mag::from_limbs(out)
     }
 
     /// `self - other`, for `self >= other`.
     fn sub(&self, other: &Mag) -> Mag {
-        let mut out = Vec::with_capacity(self.0.len());
+        if let (Mag::Small(a), Mag::Small(b)) = (self, other) {
+            return Mag::small(a.saturating_sub(*b));
+        }
+        let (a, b) = (self.limbs(), other.limbs());
+        let mut out = Vec::with_capacity(a.len());
         let mut borrow = 0;
-        for (i, &limb) in self.0.iter().enumerate() {
-            let take = other.0.get(i).copied().unwrap_or(0) + borrow;
+        for (i, &limb) in a.iter().enumerate() {
+            let take = b.get(i).copied().unwrap_or(0) + borrow;
             if limb >= take {
                 out.push(limb - take);
                 borrow = 0;
@@ -223,13 +348,17 @@ impl Mag {
                 borrow = 1;
             }
         }
-        Mag(out).trimmed()
+        Mag::from_limbs(out)
     }
 
     fn mul_small(&self, factor: u64) -> Mag {
-        let mut out = Vec::with_capacity(self.0.len() + 2);
+        if let Mag::Small(v) = self {
+            return Mag::from_u128(u128::from(*v) * u128::from(factor));
+        }
+        let limbs = self.limbs();
+        let mut out = Vec::with_capacity(limbs.len() + 2);
         let mut carry = 0u128;
-        for &limb in &self.0 {
+        for &limb in limbs.iter() {
             let product = u128::from(limb) * u128::from(factor) + carry;
             out.push((product % u128::from(LIMB)) as u64);
             carry = product / u128::from(LIMB);
@@ -238,20 +367,25 @@ impl Mag {
             out.push((carry % u128::from(LIMB)) as u64);
             carry /= u128::from(LIMB);
         }
-        Mag(out).trimmed()
+        Mag::from_limbs(out)
     }
 
     /// Quotient and remainder of the division by a non-zero `divisor`.
     fn divrem_small(&self, divisor: u64) -> (Mag, u64) {
+        if let Mag::Small(v) = self {
+            let divisor = divisor.max(1);
+            return (Mag::small(v / divisor), v % divisor);
+        }
+        let limbs = self.limbs();
         let divisor = u128::from(divisor.max(1));
-        let mut out = vec![0; self.0.len()];
+        let mut out = vec![0; limbs.len()];
         let mut rem = 0u128;
-        for (slot, &limb) in out.iter_mut().zip(&self.0).rev() {
+        for (slot, &limb) in out.iter_mut().zip(limbs.iter()).rev() {
             let cur = rem * u128::from(LIMB) + u128::from(limb);
             *slot = (cur / divisor) as u64;
             rem = cur % divisor;
         }
-        (Mag(out).trimmed(), rem as u64)
+        (Mag::from_limbs(out), rem as u64)
     }
 
     /// `self * 10^k`, or `None` when `k` exceeds [`MAX_SHIFT_DIGITS`].
@@ -262,10 +396,14 @@ impl Mag {
         if k > MAX_SHIFT_DIGITS {
             return None;
         }
+        if let (Mag::Small(v), Some(factor)) = (self, pow10(k)) {
+            // Below 2^64 * 10^19 < 2^128.
+            return Some(Mag::from_u128(u128::from(*v) * u128::from(factor)));
+        }
         let whole = usize::try_from(k / LIMB_DIGITS).ok()?;
         let mut limbs = vec![0; whole];
-        limbs.extend(self.mul_small(pow10(k % LIMB_DIGITS)?).0);
-        Some(Mag(limbs))
+        limbs.extend_from_slice(&self.mul_small(pow10(k % LIMB_DIGITS)?).limbs());
+        Some(Mag::from_limbs(limbs))
     }
 
     /// `self / 10^k` truncated, and whether a non-zero remainder was dropped.
@@ -276,30 +414,49 @@ impl Mag {
         if k >= self.digits() {
             return (Mag::default(), true);
         }
+        if let (Mag::Small(v), Some(divisor)) = (self, pow10(k)) {
+            return (Mag::small(v / divisor), v % divisor != 0);
+        }
+        let limbs = self.limbs();
         let whole = usize::try_from(k / LIMB_DIGITS).unwrap_or(usize::MAX);
-        let Some((low, high)) = self.0.split_at_checked(whole) else {
+        let Some((low, high)) = limbs.split_at_checked(whole) else {
             return (Mag::default(), true);
         };
         let dropped = low.iter().any(|&l| l != 0);
-        let (quotient, rem) = Mag(high.to_vec()).divrem_small(pow10(k % LIMB_DIGITS).unwrap_or(1));
+        let (quotient, rem) =
+            Mag::from_limbs(high.to_vec()).divrem_small(pow10(k % LIMB_DIGITS).unwrap_or(1));
         (quotient, dropped || rem != 0)
     }
 
     fn write_decimal(&self, out: &mut String) {
-        match self.0.split_last() {
-            None => out.push('0'),
-            Some((top, rest)) => {
-                let _ = write!(out, "{top}");
-                for limb in rest.iter().rev() {
-                    let _ = write!(out, "{limb:018}");
-                }
+        match self {
+            Mag::Small(v) => {
+                let _ = write!(out, "{v}");
             }
+            Mag::Big(limbs) => match limbs.split_last() {
+                None => out.push('0'),
+                Some((top, rest)) => {
+                    let _ = write!(out, "{top}");
+                    for limb in rest.iter().rev() {
+                        let _ = write!(out, "{limb:018}");
+                    }
+                }
+            },
         }
     }
 }
 
 /// Compares `a * 10^ea` with `b * 10^eb`.
 fn cmp_abs(a: &Mag, ea: i64, b: &Mag, eb: i64) -> Ordering {
+    if let (Mag::Small(x), Mag::Small(y), Some(factor)) = (a, b, pow10(ea.abs_diff(eb))) {
+        // The one with the larger exponent, scaled to the other's, fits a u128 (zero included).
+        let (x, y, factor) = (u128::from(*x), u128::from(*y), u128::from(factor));
+        return match ea.cmp(&eb) {
+            Ordering::Equal => x.cmp(&y),
+            Ordering::Greater => (x * factor).cmp(&y),
+            Ordering::Less => x.cmp(&(y * factor)),
+        };
+    }
     match (a.is_zero(), b.is_zero()) {
         (true, true) => return Ordering::Equal,
         (true, false) => return Ordering::Less,
@@ -314,9 +471,10 @@ fn cmp_abs(a: &Mag, ea: i64, b: &Mag, eb: i64) -> Ordering {
     // Same magnitude: drop the finer operand's extra digits instead of padding the other.
     match ea.cmp(&eb) {
         Ordering::Equal => {
-            a.0.len()
-                .cmp(&b.0.len())
-                .then_with(|| a.0.iter().rev().cmp(b.0.iter().rev()))
+            let (a, b) = (a.limbs(), b.limbs());
+            a.len()
+                .cmp(&b.len())
+                .then_with(|| a.iter().rev().cmp(b.iter().rev()))
         }
         Ordering::Greater => {
             let (q, inexact) = b.div_pow10(ea.abs_diff(eb));
@@ -327,6 +485,91 @@ fn cmp_abs(a: &Mag, ea: i64, b: &Mag, eb: i64) -> Ordering {
             })
         }
         Ordering::Less => cmp_abs(b, eb, a, ea).reverse(),
+    }
+}
+
+/// A quantity's text, built backwards from the end of a stack buffer: long enough for the
+/// canonical form of every quantity whose magnitude is a `u64` (a sign, a 39-digit whole amount
+/// and a suffix, or a 22-digit mantissa and a 20-digit exponent).
+struct InlineText {
+    bytes: [u8; 48],
+    /// Where the text starts; it runs to the end of `bytes`.
+    start: usize,
+}
+
+impl InlineText {
+    fn new() -> InlineText {
+        InlineText {
+            bytes: [0; 48],
+            start: 48,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes.get(self.start..).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Puts `byte` in front of the text, or `None` when it does not fit.
+    fn prepend_byte(&mut self, byte: u8) -> Option<()> {
+        self.start = self.start.checked_sub(1)?;
+        *self.bytes.get_mut(self.start)? = byte;
+        Some(())
+    }
+
+    /// Puts `s` in front of the text, or `None` when it does not fit.
+    fn prepend(&mut self, s: &[u8]) -> Option<()> {
+        // Byte by byte: suffixes are short, and a call to `memcpy` would cost more.
+        let mut start = self.start;
+        for &byte in s.iter().rev() {
+            start = start.checked_sub(1)?;
+            *self.bytes.get_mut(start)? = byte;
+        }
+        self.start = start;
+        Some(())
+    }
+
+    /// Puts `v` in decimal in front of the text, or `None` when it does not fit.
+    fn prepend_u64(&mut self, mut v: u64) -> Option<()> {
+        let mut start = self.start;
+        loop {
+            start = start.checked_sub(1)?;
+            *self.bytes.get_mut(start)? = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                self.start = start;
+                return Some(());
+            }
+        }
+    }
+
+    /// Puts `v` in decimal in front of the text, or `None` when it does not fit.
+    fn prepend_u128(&mut self, v: u128) -> Option<()> {
+        const TEN_19: u128 = 10_000_000_000_000_000_000;
+        if let Ok(v) = u64::try_from(v) {
+            return self.prepend_u64(v);
+        }
+        // The low 19 digits, zero-padded, then the rest.
+        let (mut high, mut low) = (v / TEN_19, (v % TEN_19) as u64);
+        for _ in 0..19 {
+            self.prepend_byte(b'0' + (low % 10) as u8)?;
+            low /= 10;
+        }
+        loop {
+            self.prepend_byte(b'0' + (high % 10) as u8)?;
+            high /= 10;
+            if high == 0 {
+                return Some(());
+            }
+        }
+    }
+
+    /// Puts `v` in decimal in front of the text, or `None` when it does not fit.
+    fn prepend_i64(&mut self, v: i64) -> Option<()> {
+        self.prepend_u64(v.unsigned_abs())?;
+        if v < 0 {
+            self.prepend_byte(b'-')?;
+        }
+        Some(())
     }
 }
 
@@ -489,6 +732,9 @@ fn parse(s: &str) -> Result<Quantity, QuantityError> {
     if big_decimal_path && !any_digit {
         return Err(QuantityError::Numeric);
     }
+    if let Some(quantity) = parse_small(negative, int_digits, frac, unit, format) {
+        return Ok(quantity);
+    }
 
     let mut mag = Mag::from_digits(&[int_digits, frac]);
     let mut exp = -frac_len;
@@ -518,6 +764,55 @@ fn parse(s: &str) -> Result<Quantity, QuantityError> {
     Ok(Quantity::from_parts(negative, mag, exp, format))
 }
 
+/// What the rest of [`parse`] computes, in `u64` and `u128` arithmetic, for a number of at most
+/// 19 digits; `None` where that needs big arithmetic (a binary amount with more than 9
+/// decimals).
+fn parse_small(
+    negative: bool,
+    int_digits: &[u8],
+    frac: &[u8],
+    unit: Unit,
+    format: Format,
+) -> Option<Quantity> {
+    if force_big() || int_digits.len() + frac.len() > 19 {
+        return None;
+    }
+    // At most 19 digits: below 10^19 < 2^64.
+    let digits = int_digits.iter().chain(frac).try_fold(0u64, |acc, &c| {
+        let digit = if c.is_ascii_digit() { c - b'0' } else { 0 };
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
+    })?;
+    let frac_len = i64::try_from(frac.len()).ok()?;
+    match unit {
+        Unit::Decimal(e) => {
+            let exp = i64::from(e) - frac_len;
+            if exp >= -9 {
+                return Some(Quantity::from_wide(negative, digits.into(), exp, format));
+            }
+            // Round away from zero to the next nano.
+            let rounded = match pow10(exp.abs_diff(-9)) {
+                Some(divisor) => digits / divisor + u64::from(digits % divisor != 0),
+                None => u64::from(digits != 0),
+            };
+            Some(Quantity::from_wide(negative, rounded.into(), -9, format))
+        }
+        Unit::Binary(e) => {
+            // No rounding with at most 9 decimals; below 2^64 * 2^60 < 2^128.
+            let scale = u128::from(pow10(u64::try_from(frac_len).ok().filter(|&k| k <= 9)?)?);
+            let mut mag = u128::from(digits) * u128::from(1u64.checked_shl(e).unwrap_or(1));
+            let mut exp = -frac_len;
+            let mut format = format;
+            // Capped at 2^63-1, as the general code does.
+            if mag > i64::MAX as u128 * scale {
+                (mag, exp) = (i64::MAX as u128, 0);
+            } else if mag != 0 && mag < scale {
+                format = Format::DecimalSI;
+            }
+            Some(Quantity::from_wide(negative, mag, exp, format))
+        }
+    }
+}
+
 /// Decimal SI suffix for a base-10 exponent, if there is one.
 fn decimal_si_suffix(exp: i64) -> Option<&'static str> {
     Some(match exp {
@@ -540,6 +835,9 @@ const BINARY_SUFFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 impl Quantity {
     /// Builds a normalized quantity (trailing zeros moved into the exponent).
     fn from_parts(negative: bool, mag: Mag, exp: i64, format: Format) -> Quantity {
+        if let Mag::Small(v) = mag {
+            return Quantity::from_wide(negative, u128::from(v), exp, format);
+        }
         if mag.is_zero() {
             return Quantity {
                 negative: false,
@@ -559,9 +857,47 @@ impl Quantity {
         }
     }
 
+    /// [`Quantity::from_parts`] for a magnitude given as a `u128`, without touching the heap
+    /// unless the normalised magnitude is big.
+    fn from_wide(negative: bool, mut mag: u128, mut exp: i64, format: Format) -> Quantity {
+        if mag == 0 {
+            return Quantity {
+                negative: false,
+                mag: Mag::small(0),
+                exp: 0,
+                format,
+            };
+        }
+        while mag > u128::from(u64::MAX) && mag % 10 == 0 {
+            mag /= 10;
+            exp = exp.saturating_add(1);
+        }
+        let mag = match u64::try_from(mag) {
+            Ok(mut small) => {
+                while small % 10 == 0 {
+                    small /= 10;
+                    exp = exp.saturating_add(1);
+                }
+                Mag::small(small)
+            }
+            Err(_) => Mag::from_u128(mag),
+        };
+        Quantity {
+            negative,
+            mag,
+            exp,
+            format,
+        }
+    }
+
     fn from_i64_scaled(value: i64, scale: i32, format: Format) -> Quantity {
         let mag = Mag::from_u128(u128::from(value.unsigned_abs()));
         Quantity::from_parts(value < 0, mag, i64::from(scale), format)
+    }
+
+    /// Parses upstream's grammar (upstream's `ParseQuantity`); the same as [`str::parse`].
+    pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
+        parse(s)
     }
 
     /// `value` in the given format (upstream's `NewQuantity`): `from_int(1024, BinarySI)` is
@@ -615,6 +951,13 @@ impl Quantity {
     /// The amount divided by `10^scale`, rounded away from zero, as a magnitude.
     fn scaled_magnitude(&self, scale: i32) -> Option<u128> {
         let shift = self.exp.saturating_sub(i64::from(scale));
+        if let (Mag::Small(v), Some(factor)) = (&self.mag, pow10(shift.unsigned_abs())) {
+            return Some(if shift >= 0 {
+                u128::from(*v) * u128::from(factor)
+            } else {
+                u128::from(v / factor) + u128::from(v % factor != 0)
+            });
+        }
         if shift >= 0 {
             let k = shift.unsigned_abs();
             if self.mag.digits().saturating_add(k) > 39 {
@@ -684,6 +1027,21 @@ impl Quantity {
         if top < -400 {
             return sign * 0.0;
         }
+        if let Mag::Small(m) = self.mag {
+            let mut text = InlineText::new();
+            let written = (|| {
+                text.prepend_i64(self.exp)?;
+                text.prepend_byte(b'e')?;
+                text.prepend_u64(m)?;
+                if self.negative {
+                    text.prepend_byte(b'-')?;
+                }
+                Some(())
+            })();
+            if written.is_some() {
+                return text.as_str().parse().unwrap_or(f64::NAN);
+            }
+        }
         let mut text = String::new();
         if self.negative {
             text.push('-');
@@ -731,6 +1089,30 @@ impl Quantity {
             return Ok(q);
         }
         let low = self.exp.min(other.exp);
+        if let (Mag::Small(x), Mag::Small(y), Some(fx), Some(fy)) = (
+            &self.mag,
+            &other.mag,
+            pow10(self.exp.abs_diff(low)),
+            pow10(other.exp.abs_diff(low)),
+        ) {
+            // Both aligned magnitudes fit a u128: below 2^64 * 10^19.
+            let (a, b) = (
+                u128::from(*x) * u128::from(fx),
+                u128::from(*y) * u128::from(fy),
+            );
+            let sum = if self.negative == other_negative {
+                a.checked_add(b).map(|sum| (self.negative, sum))
+            } else {
+                Some(match a.cmp(&b) {
+                    Ordering::Greater => (self.negative, a - b),
+                    Ordering::Less => (other_negative, b - a),
+                    Ordering::Equal => (false, 0),
+                })
+            };
+            if let Some((negative, mag)) = sum {
+                return Ok(Quantity::from_wide(negative, mag, low, format));
+            }
+        }
         let align = |mag: &Mag, exp: i64| match exp.abs_diff(low) {
             0 => Ok(mag.clone()),
             shift => mag.mul_pow10(shift).ok_or(QuantityError::OutOfRange),
@@ -768,6 +1150,74 @@ impl Quantity {
         Some((whole, power))
     }
 
+    /// Calls `f` with the canonical form: built on the stack when the magnitude is small, by
+    /// [`Quantity::write_canonical`] otherwise.
+    fn with_canonical<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let mut text = InlineText::new();
+        if self.write_inline(&mut text).is_some() {
+            return f(text.as_str());
+        }
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        f(&out)
+    }
+
+    /// Writes the canonical form of a quantity with a small magnitude to an empty `out`,
+    /// computing in `u128`: what [`Quantity::write_canonical`] writes. `None` when the magnitude
+    /// is big or the text needs big arithmetic (a binary amount of 2^128 or more, an exponent
+    /// beyond 32 bits); `out` is then left partly written.
+    fn write_inline(&self, out: &mut InlineText) -> Option<()> {
+        let Mag::Small(mag) = self.mag else {
+            return None;
+        };
+        if mag == 0 {
+            return out.prepend_byte(b'0');
+        }
+        let sign = |out: &mut InlineText| {
+            if self.negative {
+                out.prepend_byte(b'-')?;
+            }
+            Some(())
+        };
+        if self.format == Format::BinarySI && self.exp >= 0 {
+            let whole = match pow10(self.exp.unsigned_abs()) {
+                Some(factor) => u128::from(mag) * u128::from(factor),
+                None => 10u128
+                    .checked_pow(u32::try_from(self.exp).ok()?)?
+                    .checked_mul(u128::from(mag))?,
+            };
+            if whole >= 1024 {
+                // Divide by 1024 while it divides, up to `Ei`.
+                let power = (whole.trailing_zeros() / 10).min(BINARY_SUFFIXES.len() as u32 - 1);
+                let suffix = BINARY_SUFFIXES.get(usize::try_from(power).ok()?)?;
+                out.prepend(suffix.as_bytes())?;
+                out.prepend_u128(whole >> (10 * power))?;
+                return sign(out);
+            }
+        }
+        // Exponent a multiple of 3, lowered so that the mantissa stays whole.
+        let down = self.exp.rem_euclid(3);
+        let exp = self.exp.checked_sub(down)?;
+        if exp > MAX_WRITTEN_EXPONENT {
+            return None;
+        }
+        let suffix = match self.format {
+            Format::DecimalExponent if exp == 0 => Some(""),
+            Format::DecimalExponent => None,
+            Format::DecimalSI | Format::BinarySI => decimal_si_suffix(exp),
+        };
+        match suffix {
+            Some(suffix) => out.prepend(suffix.as_bytes())?,
+            None => {
+                out.prepend_i64(exp)?;
+                out.prepend_byte(b'e')?;
+            }
+        }
+        out.prepend_u128(u128::from(mag) * u128::from(pow10(down.unsigned_abs())?))?;
+        sign(out)
+    }
+
+    /// Writes the canonical form with the general algorithms, for any magnitude.
     fn write_canonical(&self, out: &mut String) {
         if self.is_zero() {
             out.push('0');
@@ -819,18 +1269,18 @@ impl FromStr for Quantity {
 impl fmt::Display for Quantity {
     /// Writes the canonical form (upstream's `CanonicalizeBytes`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
-        self.write_canonical(&mut out);
-        f.write_str(&out)
+        self.with_canonical(|text| f.write_str(text))
     }
 }
 
 impl fmt::Debug for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Quantity")
-            .field(&self.to_string())
-            .field(&self.format)
-            .finish()
+        self.with_canonical(|text| {
+            f.debug_tuple("Quantity")
+                .field(&text)
+                .field(&self.format)
+                .finish()
+        })
     }
 }
 
@@ -890,7 +1340,7 @@ impl Neg for &Quantity {
 impl Serialize for Quantity {
     /// The canonical form, as a string.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        self.with_canonical(|text| serializer.serialize_str(text))
     }
 }
 
@@ -980,7 +1430,7 @@ mod tests {
     use Format::{BinarySI as Bin, DecimalExponent as Exp, DecimalSI as Dec};
 
     fn q(s: &str) -> Quantity {
-        s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+        Quantity::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
     }
 
     /// Upstream's test helper `decQuantity(i, exponent, format)`.
@@ -1885,6 +2335,278 @@ mod tests {
                 let _ = q.checked_add(&q).map(|d| d.to_string());
                 prop_assert!(q.checked_sub(&q).unwrap().is_zero());
             }
+        }
+    }
+
+    /// Runs `f` with every magnitude it builds held as limbs, so that the general algorithms
+    /// compute everything.
+    fn on_big_path<R>(f: impl FnOnce() -> R) -> R {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                FORCE_BIG.with(|flag| flag.set(false));
+            }
+        }
+        FORCE_BIG.with(|flag| flag.set(true));
+        let _reset = Reset;
+        f()
+    }
+
+    /// `q` with its magnitude held as limbs, whatever its size.
+    fn as_big(q: &Quantity) -> Quantity {
+        Quantity {
+            mag: Mag::Big(q.mag.limbs().to_vec()),
+            ..q.clone()
+        }
+    }
+
+    /// `q` with its magnitude in normal form (call outside [`on_big_path`]).
+    fn normalized(q: &Quantity) -> Quantity {
+        Quantity {
+            mag: Mag::from_limbs(q.mag.limbs().to_vec()),
+            ..q.clone()
+        }
+    }
+
+    /// Whether `q`'s magnitude is in normal form: inline exactly when it fits a `u64`.
+    fn is_normal(q: &Quantity) -> bool {
+        match &q.mag {
+            Mag::Small(_) => true,
+            Mag::Big(limbs) => {
+                limbs.last().is_some_and(|&top| top != 0)
+                    && limbs.iter().all(|&limb| limb < LIMB)
+                    && q.mag.to_u128().is_none_or(|v| v > u128::from(u64::MAX))
+            }
+        }
+    }
+
+    /// Whether the canonical form of `q` is written on the stack.
+    fn is_inline(q: &Quantity) -> bool {
+        q.write_inline(&mut InlineText::new()).is_some()
+    }
+
+    /// Everything observable about a quantity but its identity.
+    fn observe(q: &Quantity) -> impl PartialEq + fmt::Debug + use<> {
+        (
+            (
+                q.to_string(),
+                format!("{q:?}"),
+                serde_json::to_string(q).ok(),
+            ),
+            (q.format(), q.sign(), q.is_zero()),
+            (
+                q.value(),
+                q.milli_value(),
+                q.scaled_value(-9),
+                q.scaled_value(3),
+            ),
+            (q.as_i64(), q.as_approximate_f64().to_bits()),
+        )
+    }
+
+    /// Checks that `fast` (computed normally) and `slow` (computed on the big path) are the
+    /// same quantity, and that `fast` is in normal form.
+    fn check_same(fast: &Quantity, slow: &Quantity) -> Result<(), TestCaseError> {
+        prop_assert!(
+            is_normal(fast),
+            "{fast:?} is not normalised: {:?}",
+            fast.mag
+        );
+        prop_assert!(
+            matches!(slow.mag, Mag::Big(_)),
+            "{slow:?} escaped the big path"
+        );
+        let slow_normal = normalized(slow);
+        prop_assert_eq!(&slow_normal, fast);
+        prop_assert_eq!(slow_normal.format(), fast.format());
+        prop_assert_eq!(hash_of(&slow_normal), hash_of(fast));
+        let slow_observed = on_big_path(|| observe(slow));
+        prop_assert_eq!(slow_observed, observe(fast));
+        Ok(())
+    }
+
+    /// Texts whose magnitude is near the boundaries of the inline form (2^64, 10^18, 10^19,
+    /// 10^36, 2^128), with a point anywhere and any kind of suffix.
+    fn boundary_text() -> impl Strategy<Value = String> {
+        let base = prop::sample::select(vec![
+            u128::from(u64::MAX),
+            1 << 63,
+            1 << 64,
+            10u128.pow(18),
+            10u128.pow(19),
+            10u128.pow(20),
+            10u128.pow(36),
+            u128::MAX,
+            1024,
+            1 << 60,
+            1,
+        ]);
+        let suffix = prop::sample::select(vec![
+            "",
+            "n",
+            "u",
+            "m",
+            "k",
+            "E",
+            "Ki",
+            "Mi",
+            "Ei",
+            "e-12",
+            "e-7",
+            "e7",
+            "e30",
+            "e2147483647",
+        ]);
+        (
+            prop::sample::select(vec!["", "-"]),
+            base,
+            -3i128..=3,
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+            suffix,
+        )
+            .prop_map(|(sign, base, delta, point, with_point, suffix)| {
+                let mut digits = base.saturating_add_signed(delta).to_string();
+                if with_point {
+                    digits.insert(point.index(digits.len() + 1), '.');
+                }
+                format!("{sign}{digits}{suffix}")
+            })
+    }
+
+    /// Quantities of every shape: parsed, near the inline boundaries, and built from integers
+    /// with any scale and format (binary amounts far beyond 2^128 included).
+    fn any_quantity() -> impl Strategy<Value = Quantity> {
+        let format = prop::sample::select(vec![Dec, Bin, Exp]);
+        prop_oneof![
+            quantity(),
+            boundary_text().prop_map(|s| q(&s)),
+            (any::<i64>(), -12i32..60, format.clone())
+                .prop_map(|(v, scale, f)| Quantity::from_scaled(v, scale).with_format(f)),
+            (any::<i64>(), format).prop_map(|(v, f)| Quantity::from_int(v, f)),
+        ]
+    }
+
+    #[test]
+    fn typical_values_stay_inline() {
+        let typical = [
+            "1",
+            "512Mi",
+            "250m",
+            "256Mi",
+            "128Mi",
+            "50m",
+            "64Mi",
+            "100m",
+            "2Gi",
+            "1.5",
+            "0.5",
+            "110",
+            "10G",
+            "1e3",
+            "-1n",
+            "8Ei",
+            "18446744073709551615",
+            "1E",
+            "100Ti",
+        ];
+        for text in typical {
+            let quantity = q(text);
+            assert!(matches!(quantity.mag, Mag::Small(_)), "{text}");
+            assert!(is_inline(&quantity), "{text}");
+        }
+        // What a scheduler sums: requests of many pods, in CPU and in memory.
+        let (mut cpu, mut memory) = (Quantity::default(), Quantity::default());
+        for _ in 0..1000 {
+            for text in ["1", "250m", "50m", "100m", "1.5"] {
+                cpu = cpu.checked_add(&q(text)).unwrap();
+                assert!(matches!(cpu.mag, Mag::Small(_)), "{text}");
+            }
+            for text in ["512Mi", "256Mi", "128Mi", "64Mi", "2Gi", "100M"] {
+                memory = memory.checked_add(&q(text)).unwrap();
+                assert!(matches!(memory.mag, Mag::Small(_)), "{text}");
+            }
+        }
+        assert_eq!(cpu.to_string(), "2900");
+        assert_eq!(memory.to_string(), "3177848250Ki");
+        // Beyond u64 the limbs take over, and come back inline when the amount shrinks.
+        let big = q("18446744073709551616");
+        assert_eq!(big.mag, Mag::Big(vec![446744073709551616, 18]));
+        assert!(!is_inline(&big));
+        let back = big.checked_sub(&q("1")).unwrap();
+        assert_eq!(back.mag, Mag::Small(u64::MAX));
+        assert_eq!(back.to_string(), "18446744073709551615");
+        // The longest inline texts.
+        let widest = Quantity::from_scaled(i64::MIN, i32::MIN + 1).with_format(Exp);
+        assert_eq!(widest.to_string(), "-922337203685477580800e-2147483649");
+        assert!(is_inline(&widest));
+        assert_eq!(
+            widest.to_string(),
+            on_big_path(|| as_big(&widest).to_string())
+        );
+        // A whole binary amount below 2^128 is written inline, one above by the general path.
+        let binary = Quantity::from_scaled(-i64::MAX, 19).with_format(Bin);
+        assert_eq!(
+            binary.to_string(),
+            format!("-{}Ki", i64::MAX as u128 * 10u128.pow(19) / 1024)
+        );
+        assert!(is_inline(&binary));
+        assert_eq!(
+            binary.to_string(),
+            on_big_path(|| as_big(&binary).to_string())
+        );
+        let beyond = Quantity::from_scaled(i64::MAX, 20).with_format(Bin);
+        assert!(!is_inline(&beyond));
+        assert_eq!(
+            beyond.to_string(),
+            on_big_path(|| as_big(&beyond).to_string())
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn small_and_big_paths_parse_alike(
+            s in prop_oneof![
+                quantity_text(),
+                boundary_text(),
+                "[+-]?[0-9.]{0,25}[eEinumkKMGTP]{0,3}[-+]?[0-9]{0,12}",
+            ]
+        ) {
+            let fast = Quantity::parse(&s);
+            let slow = on_big_path(|| Quantity::parse(&s));
+            prop_assert_eq!(fast.as_ref().err(), slow.as_ref().err());
+            if let (Ok(fast), Ok(slow)) = (fast, slow) {
+                check_same(&fast, &slow)?;
+            }
+        }
+
+        #[test]
+        fn small_and_big_paths_compute_alike(a in any_quantity(), b in any_quantity()) {
+            let (big_a, big_b) = (as_big(&a), as_big(&b));
+            check_same(&a, &big_a)?;
+            let order = a.cmp(&b);
+            prop_assert_eq!(on_big_path(|| big_a.cmp(&big_b)), order);
+            prop_assert_eq!(a.cmp(&big_b), order);
+            prop_assert_eq!(big_a.cmp(&b), order);
+            let fast = (a.checked_add(&b), a.checked_sub(&b), b.checked_sub(&a));
+            let slow = on_big_path(|| {
+                (big_a.checked_add(&big_b), big_a.checked_sub(&big_b), big_b.checked_sub(&big_a))
+            });
+            for (fast, slow) in [(fast.0, slow.0), (fast.1, slow.1), (fast.2, slow.2)] {
+                prop_assert_eq!(fast.as_ref().err(), slow.as_ref().err());
+                if let (Ok(fast), Ok(slow)) = (fast, slow) {
+                    check_same(&fast, &slow)?;
+                }
+            }
+            // Mixed representations go through the general algorithms too.
+            let mixed = a.checked_add(&big_b).map(|sum| normalized(&sum));
+            let sum = a.checked_add(&b);
+            prop_assert_eq!(
+                mixed.map(|m| (m.to_string(), m.format(), m)),
+                sum.map(|m| (m.to_string(), m.format(), m))
+            );
+            let negated = -&a;
+            check_same(&negated, &on_big_path(|| -&big_a))?;
         }
     }
 }

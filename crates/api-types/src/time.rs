@@ -79,51 +79,64 @@ impl MicroTime {
     }
 }
 
-/// Writes `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` when `micros`, then `Z`, without going through
-/// chrono's format-string interpreter (timestamps are on every object's hot encode path).
-fn write_rfc3339(t: &DateTime<Utc>, micros: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    use chrono::{Datelike, Timelike};
-    // The UTC calendar fields directly: going through `DateTime` would apply the (zero) offset
-    // on every accessor.
-    let t = t.naive_utc();
-    let year = t.year();
-    if !(0..=9999).contains(&year) {
-        // Outside RFC 3339's four-digit years: let chrono render it.
-        return if micros {
-            write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
-        } else {
-            write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"))
+/// The RFC 3339 text of a timestamp in a stack buffer: `YYYY-MM-DDTHH:MM:SS`, then `.ffffff`
+/// when `micros`, then `Z`. Written digit by digit rather than through chrono's format-string
+/// interpreter or `core::fmt`: timestamps are on every object's hot encode path.
+struct Rfc3339 {
+    buf: [u8; 27],
+    len: usize,
+}
+
+impl Rfc3339 {
+    /// `None` for years outside RFC 3339's four digits.
+    fn new(t: &DateTime<Utc>, micros: bool) -> Option<Self> {
+        use chrono::{Datelike, Timelike};
+        // The UTC calendar fields directly: going through `DateTime` would apply the (zero)
+        // offset on every accessor.
+        let t = t.naive_utc();
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut buf = [0u8; 27];
+        let digits = |buf: &mut [u8], mut v: u32| {
+            for slot in buf.iter_mut().rev() {
+                *slot = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
         };
+        digits(&mut buf[0..4], year);
+        buf[4] = b'-';
+        digits(&mut buf[5..7], t.month());
+        buf[7] = b'-';
+        digits(&mut buf[8..10], t.day());
+        buf[10] = b'T';
+        digits(&mut buf[11..13], t.hour());
+        buf[13] = b':';
+        digits(&mut buf[14..16], t.minute());
+        buf[16] = b':';
+        digits(&mut buf[17..19], t.second());
+        let end = if micros {
+            buf[19] = b'.';
+            digits(&mut buf[20..26], t.nanosecond() % 1_000_000_000 / 1000);
+            26
+        } else {
+            19
+        };
+        buf[end] = b'Z';
+        Some(Rfc3339 { buf, len: end + 1 })
     }
-    let mut buf = [0u8; 27];
-    let year = year as u32;
-    let digits = |buf: &mut [u8], mut v: u32| {
-        for slot in buf.iter_mut().rev() {
-            *slot = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    digits(&mut buf[0..4], year);
-    buf[4] = b'-';
-    digits(&mut buf[5..7], t.month());
-    buf[7] = b'-';
-    digits(&mut buf[8..10], t.day());
-    buf[10] = b'T';
-    digits(&mut buf[11..13], t.hour());
-    buf[13] = b':';
-    digits(&mut buf[14..16], t.minute());
-    buf[16] = b':';
-    digits(&mut buf[17..19], t.second());
-    let end = if micros {
-        buf[19] = b'.';
-        digits(&mut buf[20..26], t.nanosecond() % 1_000_000_000 / 1000);
-        26
-    } else {
-        19
-    };
-    buf[end] = b'Z';
-    // Only ASCII digits and separators were written.
-    f.write_str(std::str::from_utf8(&buf[..=end]).map_err(|_| fmt::Error)?)
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+fn write_rfc3339(t: &DateTime<Utc>, micros: bool, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match Rfc3339::new(t, micros) {
+        Some(text) => f.write_str(text.as_str()),
+        // Outside RFC 3339's four-digit years: let chrono render it.
+        None if micros => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        None => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+    }
 }
 
 impl fmt::Display for Time {
@@ -151,13 +164,16 @@ impl From<DateTime<Utc>> for MicroTime {
 }
 
 macro_rules! time_serde {
-    ($ty:ident, $what:literal) => {
+    ($ty:ident, $micros:literal, $what:literal) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 if self.is_zero() {
                     return serializer.serialize_none();
                 }
-                serializer.collect_str(self)
+                match Rfc3339::new(&self.0, $micros) {
+                    Some(text) => serializer.serialize_str(text.as_str()),
+                    None => serializer.collect_str(self),
+                }
             }
         }
 
@@ -191,8 +207,8 @@ macro_rules! time_serde {
     };
 }
 
-time_serde!(Time, "an RFC 3339 timestamp");
-time_serde!(MicroTime, "an RFC 3339 timestamp with microseconds");
+time_serde!(Time, false, "an RFC 3339 timestamp");
+time_serde!(MicroTime, true, "an RFC 3339 timestamp with microseconds");
 
 #[cfg(test)]
 mod tests {

@@ -333,26 +333,31 @@ class Gen:
             die(f"unknown primitive {prop}")
         return PRIMITIVES[key]
 
-    def describe(self, prop):
+    def describe(self, prop, module):
         """A short structural description of a property, for its doc comment."""
         if "$ref" in prop:
-            name = short(prop["$ref"].split("/")[-1])
-            return f"[`{name}`]" if prop["$ref"].split("/")[-1] not in HAND_WRITTEN else name
+            ref = prop["$ref"].split("/")[-1]
+            name = short(ref)
+            if ref in HAND_WRITTEN:
+                path = HAND_WRITTEN[ref]
+                return f"[`{name}`]({path})" if path else f"`{name}`"
+            target = self.rust_path(ref, module)
+            return f"[`{name}`]" if target == name else f"[`{name}`]({target})"
         t = prop.get("type")
         if isinstance(t, list):
             t = [x for x in t if x != "null"][0]
         if t == "array":
-            return f"list of {self.describe(prop['items'])}"
+            return f"list of {self.describe(prop['items'], module)}"
         if t == "object":
-            return f"map from string to {self.describe(prop['additionalProperties'])}"
+            return f"map from string to {self.describe(prop['additionalProperties'], module)}"
         fmt = prop.get("format")
         if fmt == "byte":
             return "base64-encoded bytes"
         return {"string": "string", "integer": f"integer ({fmt or 'int64'})",
                 "number": "number", "boolean": "boolean"}[t]
 
-    def field_doc(self, jname, prop, required):
-        parts = [f"`{jname}`: {self.describe(prop)}."]
+    def field_doc(self, jname, prop, required, module):
+        parts = [f"`{jname}`: {self.describe(prop, module)}."]
         if required:
             parts.append("Required.")
         lt = prop.get("x-kubernetes-list-type")
@@ -396,7 +401,7 @@ class Gen:
                 "ty": ty,
                 "required": req,
                 "upstream_required": jname in required,
-                "doc": self.field_doc(jname, prop, jname in required),
+                "doc": self.field_doc(jname, prop, jname in required, module),
                 "ext": self.schema_extends(prop),
             })
         return out

@@ -9,10 +9,10 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "apps", "kind": "ControllerRevision", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = ["revision"]), transform = crate::schema::tidy))]
 pub struct ControllerRevision {
-    /// `data`: RawExtension.
+    /// `data`: [`RawExtension`](crate::meta::RawExtension).
     #[cfg_attr(feature = "schemars", schemars(rename = "data"))]
     pub data: Option<crate::meta::RawExtension>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `revision`: integer (int64). Required.
@@ -51,7 +51,7 @@ impl crate::Object for ControllerRevision {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "apps", "kind": "DaemonSet", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct DaemonSet {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`DaemonSetSpec`].
@@ -93,7 +93,7 @@ impl crate::Object for DaemonSet {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct DaemonSetCondition {
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -143,10 +143,10 @@ pub struct DaemonSetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub revision_history_limit: Option<i32>,
-    /// `selector`: [`LabelSelector`]. Required.
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
-    /// `template`: [`PodTemplateSpec`]. Required.
+    /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
         default,
@@ -268,7 +268,7 @@ pub struct DaemonSetUpdateStrategy {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "apps", "kind": "Deployment", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Deployment {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`DeploymentSpec`].
@@ -310,14 +310,14 @@ impl crate::Object for Deployment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct DeploymentCondition {
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_transition_time: Option<crate::Time>,
-    /// `lastUpdateTime`: Time.
+    /// `lastUpdateTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastUpdateTime",
         default,
@@ -380,14 +380,14 @@ pub struct DeploymentSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub revision_history_limit: Option<i32>,
-    /// `selector`: [`LabelSelector`]. Required.
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
     /// `strategy`: [`DeploymentStrategy`]. Strategic merge patch strategy: retainKeys.
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-patch-strategy" = "retainKeys")))]
     pub strategy: Option<DeploymentStrategy>,
-    /// `template`: [`PodTemplateSpec`]. Required.
+    /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
         default,
@@ -484,7 +484,7 @@ pub struct DeploymentStrategy {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "apps", "kind": "ReplicaSet", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct ReplicaSet {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`ReplicaSetSpec`].
@@ -526,7 +526,7 @@ impl crate::Object for ReplicaSet {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct ReplicaSetCondition {
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -572,10 +572,10 @@ pub struct ReplicaSetSpec {
     /// `replicas`: integer (int32).
     #[serde(rename = "replicas", default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i32>,
-    /// `selector`: [`LabelSelector`]. Required.
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
-    /// `template`: [`PodTemplateSpec`].
+    /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec).
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<crate::core::v1::PodTemplateSpec>,
 }
@@ -639,10 +639,10 @@ pub struct ReplicaSetStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct RollingUpdateDaemonSet {
-    /// `maxSurge`: IntOrString.
+    /// `maxSurge`: [`IntOrString`](crate::IntOrString).
     #[serde(rename = "maxSurge", default, skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<crate::IntOrString>,
-    /// `maxUnavailable`: IntOrString.
+    /// `maxUnavailable`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "maxUnavailable",
         default,
@@ -658,10 +658,10 @@ pub struct RollingUpdateDaemonSet {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct RollingUpdateDeployment {
-    /// `maxSurge`: IntOrString.
+    /// `maxSurge`: [`IntOrString`](crate::IntOrString).
     #[serde(rename = "maxSurge", default, skip_serializing_if = "Option::is_none")]
     pub max_surge: Option<crate::IntOrString>,
-    /// `maxUnavailable`: IntOrString.
+    /// `maxUnavailable`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "maxUnavailable",
         default,
@@ -677,7 +677,7 @@ pub struct RollingUpdateDeployment {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct RollingUpdateStatefulSetStrategy {
-    /// `maxUnavailable`: IntOrString.
+    /// `maxUnavailable`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "maxUnavailable",
         default,
@@ -696,7 +696,7 @@ pub struct RollingUpdateStatefulSetStrategy {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "apps", "kind": "StatefulSet", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct StatefulSet {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`StatefulSetSpec`].
@@ -738,7 +738,7 @@ impl crate::Object for StatefulSet {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct StatefulSetCondition {
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -844,7 +844,7 @@ pub struct StatefulSetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub revision_history_limit: Option<i32>,
-    /// `selector`: [`LabelSelector`]. Required.
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
     /// `serviceName`: string. Required.
@@ -854,7 +854,7 @@ pub struct StatefulSetSpec {
         deserialize_with = "crate::serde_util::null_as_default"
     )]
     pub service_name: String,
-    /// `template`: [`PodTemplateSpec`]. Required.
+    /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
         default,
@@ -868,7 +868,7 @@ pub struct StatefulSetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub update_strategy: Option<StatefulSetUpdateStrategy>,
-    /// `volumeClaimTemplates`: list of [`PersistentVolumeClaim`].
+    /// `volumeClaimTemplates`: list of [`PersistentVolumeClaim`](crate::core::v1::PersistentVolumeClaim).
     #[serde(
         rename = "volumeClaimTemplates",
         default,

@@ -9,7 +9,7 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "autoscaling", "kind": "Scale", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Scale {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`ScaleSpec`].

@@ -9,7 +9,7 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "batch", "kind": "CronJob", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct CronJob {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`CronJobSpec`].
@@ -108,18 +108,18 @@ pub struct CronJobSpec {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct CronJobStatus {
-    /// `active`: list of [`ObjectReference`].
+    /// `active`: list of [`ObjectReference`](crate::core::v1::ObjectReference).
     #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub active: Option<Vec<crate::core::v1::ObjectReference>>,
-    /// `lastScheduleTime`: Time.
+    /// `lastScheduleTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastScheduleTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_schedule_time: Option<crate::Time>,
-    /// `lastSuccessfulTime`: Time.
+    /// `lastSuccessfulTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastSuccessfulTime",
         default,
@@ -135,7 +135,7 @@ pub struct CronJobStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "batch", "kind": "Job", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Job {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`JobSpec`].
@@ -177,14 +177,14 @@ impl crate::Object for Job {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct JobCondition {
-    /// `lastProbeTime`: Time.
+    /// `lastProbeTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastProbeTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_probe_time: Option<crate::Time>,
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -293,7 +293,7 @@ pub struct JobSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub pod_replacement_policy: Option<String>,
-    /// `selector`: [`LabelSelector`].
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
     /// `successPolicy`: [`SuccessPolicy`].
@@ -306,7 +306,7 @@ pub struct JobSpec {
     /// `suspend`: boolean.
     #[serde(rename = "suspend", default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
-    /// `template`: [`PodTemplateSpec`]. Required.
+    /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
         default,
@@ -339,7 +339,7 @@ pub struct JobStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub completed_indexes: Option<String>,
-    /// `completionTime`: Time.
+    /// `completionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "completionTime",
         default,
@@ -367,7 +367,7 @@ pub struct JobStatus {
     /// `ready`: integer (int32).
     #[serde(rename = "ready", default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<i32>,
-    /// `startTime`: Time.
+    /// `startTime`: [`Time`](crate::Time).
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::Time>,
     /// `succeeded`: integer (int32).
@@ -396,7 +396,7 @@ pub struct JobStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct JobTemplateSpec {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[serde(
         rename = "metadata",
         default,

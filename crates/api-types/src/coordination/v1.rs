@@ -9,7 +9,7 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "coordination.k8s.io", "kind": "Lease", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Lease {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`LeaseSpec`].
@@ -48,7 +48,7 @@ impl crate::Object for Lease {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct LeaseSpec {
-    /// `acquireTime`: MicroTime.
+    /// `acquireTime`: [`MicroTime`](crate::MicroTime).
     #[serde(
         rename = "acquireTime",
         default,
@@ -83,7 +83,7 @@ pub struct LeaseSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub preferred_holder: Option<String>,
-    /// `renewTime`: MicroTime.
+    /// `renewTime`: [`MicroTime`](crate::MicroTime).
     #[serde(rename = "renewTime", default, skip_serializing_if = "Option::is_none")]
     pub renew_time: Option<crate::MicroTime>,
     /// `strategy`: string.

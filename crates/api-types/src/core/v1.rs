@@ -208,7 +208,7 @@ pub struct AzureFileVolumeSource {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Binding", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = ["target"]), transform = crate::schema::tidy))]
 pub struct Binding {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `target`: [`ObjectReference`]. Required.
@@ -509,7 +509,7 @@ pub struct ClientIPConfig {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["path"]), transform = crate::schema::tidy))]
 pub struct ClusterTrustBundleProjection {
-    /// `labelSelector`: [`LabelSelector`].
+    /// `labelSelector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(
         rename = "labelSelector",
         default,
@@ -554,7 +554,7 @@ pub struct ConfigMap {
     /// `immutable`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "immutable"))]
     pub immutable: Option<bool>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
 }
@@ -942,7 +942,7 @@ pub struct ContainerState {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ContainerStateRunning {
-    /// `startedAt`: Time.
+    /// `startedAt`: [`Time`](crate::Time).
     #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<crate::Time>,
 }
@@ -968,7 +968,7 @@ pub struct ContainerStateTerminated {
         deserialize_with = "crate::serde_util::null_as_default"
     )]
     pub exit_code: i32,
-    /// `finishedAt`: Time.
+    /// `finishedAt`: [`Time`](crate::Time).
     #[serde(
         rename = "finishedAt",
         default,
@@ -984,7 +984,7 @@ pub struct ContainerStateTerminated {
     /// `signal`: integer (int32).
     #[serde(rename = "signal", default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i32>,
-    /// `startedAt`: Time.
+    /// `startedAt`: [`Time`](crate::Time).
     #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<crate::Time>,
 }
@@ -1011,7 +1011,7 @@ pub struct ContainerStateWaiting {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["image", "imageID", "name", "ready", "restartCount"]), transform = crate::schema::tidy))]
 pub struct ContainerStatus {
-    /// `allocatedResources`: map from string to Quantity.
+    /// `allocatedResources`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "allocatedResources",
         default,
@@ -1193,7 +1193,7 @@ pub struct EmptyDirVolumeSource {
     /// `medium`: string.
     #[serde(rename = "medium", default, skip_serializing_if = "Option::is_none")]
     pub medium: Option<String>,
-    /// `sizeLimit`: Quantity.
+    /// `sizeLimit`: [`Quantity`](crate::Quantity).
     #[serde(rename = "sizeLimit", default, skip_serializing_if = "Option::is_none")]
     pub size_limit: Option<crate::Quantity>,
 }
@@ -1284,7 +1284,7 @@ pub struct EndpointSubset {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Endpoints", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Endpoints {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `subsets`: list of [`EndpointSubset`].
@@ -1571,22 +1571,22 @@ pub struct Event {
     /// `count`: integer (int32).
     #[cfg_attr(feature = "schemars", schemars(rename = "count"))]
     pub count: Option<i32>,
-    /// `eventTime`: MicroTime.
+    /// `eventTime`: [`MicroTime`](crate::MicroTime).
     #[cfg_attr(feature = "schemars", schemars(rename = "eventTime"))]
     pub event_time: Option<crate::MicroTime>,
-    /// `firstTimestamp`: Time.
+    /// `firstTimestamp`: [`Time`](crate::Time).
     #[cfg_attr(feature = "schemars", schemars(rename = "firstTimestamp"))]
     pub first_timestamp: Option<crate::Time>,
     /// `involvedObject`: [`ObjectReference`]. Required.
     #[cfg_attr(feature = "schemars", schemars(rename = "involvedObject"))]
     pub involved_object: ObjectReference,
-    /// `lastTimestamp`: Time.
+    /// `lastTimestamp`: [`Time`](crate::Time).
     #[cfg_attr(feature = "schemars", schemars(rename = "lastTimestamp"))]
     pub last_timestamp: Option<crate::Time>,
     /// `message`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "message"))]
     pub message: Option<String>,
-    /// `metadata`: [`ObjectMeta`]. Required.
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta). Required.
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `reason`: string.
@@ -1646,7 +1646,7 @@ pub struct EventSeries {
     /// `count`: integer (int32).
     #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
-    /// `lastObservedTime`: MicroTime.
+    /// `lastObservedTime`: [`MicroTime`](crate::MicroTime).
     #[serde(
         rename = "lastObservedTime",
         default,
@@ -1938,7 +1938,7 @@ pub struct HTTPGetAction {
     /// `path`: string.
     #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// `port`: IntOrString. Required.
+    /// `port`: [`IntOrString`](crate::IntOrString). Required.
     #[serde(
         rename = "port",
         default,
@@ -2258,7 +2258,7 @@ pub struct LifecycleHandler {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "LimitRange", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct LimitRange {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`LimitRangeSpec`].
@@ -2297,27 +2297,27 @@ impl crate::Object for LimitRange {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["type"]), transform = crate::schema::tidy))]
 pub struct LimitRangeItem {
-    /// `default`: map from string to Quantity.
+    /// `default`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
     pub default_: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `defaultRequest`: map from string to Quantity.
+    /// `defaultRequest`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "defaultRequest",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub default_request: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `max`: map from string to Quantity.
+    /// `max`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
     pub max: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `maxLimitRequestRatio`: map from string to Quantity.
+    /// `maxLimitRequestRatio`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "maxLimitRequestRatio",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_limit_request_ratio: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `min`: map from string to Quantity.
+    /// `min`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
     pub min: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `type`: string. Required.
@@ -2499,7 +2499,7 @@ pub struct NFSVolumeSource {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Namespace", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Namespace {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`NamespaceSpec`].
@@ -2541,7 +2541,7 @@ impl crate::Object for Namespace {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct NamespaceCondition {
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -2614,7 +2614,7 @@ pub struct NamespaceStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Node", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Node {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`NodeSpec`].
@@ -2703,14 +2703,14 @@ pub struct NodeAffinity {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct NodeCondition {
-    /// `lastHeartbeatTime`: Time.
+    /// `lastHeartbeatTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastHeartbeatTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_heartbeat_time: Option<crate::Time>,
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -2974,14 +2974,14 @@ pub struct NodeStatus {
     #[serde(rename = "addresses", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub addresses: Option<Vec<NodeAddress>>,
-    /// `allocatable`: map from string to Quantity.
+    /// `allocatable`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "allocatable",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allocatable: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `capacity`: map from string to Quantity.
+    /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `conditions`: list of [`NodeCondition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
@@ -3188,7 +3188,7 @@ pub struct ObjectReference {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "PersistentVolume", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct PersistentVolume {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`PersistentVolumeSpec`].
@@ -3230,7 +3230,7 @@ impl crate::Object for PersistentVolume {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "PersistentVolumeClaim", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct PersistentVolumeClaim {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`PersistentVolumeClaimSpec`].
@@ -3272,14 +3272,14 @@ impl crate::Object for PersistentVolumeClaim {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct PersistentVolumeClaimCondition {
-    /// `lastProbeTime`: Time.
+    /// `lastProbeTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastProbeTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_probe_time: Option<crate::Time>,
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -3340,7 +3340,7 @@ pub struct PersistentVolumeClaimSpec {
     /// `resources`: [`VolumeResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<VolumeResourceRequirements>,
-    /// `selector`: [`LabelSelector`].
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<crate::meta::LabelSelector>,
     /// `storageClassName`: string.
@@ -3396,14 +3396,14 @@ pub struct PersistentVolumeClaimStatus {
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-map-type" = "granular")))]
     pub allocated_resource_statuses: Option<std::collections::BTreeMap<String, String>>,
-    /// `allocatedResources`: map from string to Quantity.
+    /// `allocatedResources`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "allocatedResources",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allocated_resources: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `capacity`: map from string to Quantity.
+    /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `conditions`: list of [`PersistentVolumeClaimCondition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
@@ -3440,7 +3440,7 @@ pub struct PersistentVolumeClaimStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["spec"]), transform = crate::schema::tidy))]
 pub struct PersistentVolumeClaimTemplate {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[serde(
         rename = "metadata",
         default,
@@ -3503,7 +3503,7 @@ pub struct PersistentVolumeSpec {
     /// `azureFile`: [`AzureFilePersistentVolumeSource`].
     #[serde(rename = "azureFile", default, skip_serializing_if = "Option::is_none")]
     pub azure_file: Option<AzureFilePersistentVolumeSource>,
-    /// `capacity`: map from string to Quantity.
+    /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `cephfs`: [`CephFSPersistentVolumeSource`].
@@ -3639,7 +3639,7 @@ pub struct PersistentVolumeSpec {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct PersistentVolumeStatus {
-    /// `lastPhaseTransitionTime`: Time.
+    /// `lastPhaseTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastPhaseTransitionTime",
         default,
@@ -3683,7 +3683,7 @@ pub struct PhotonPersistentDiskVolumeSource {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Pod", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Pod {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`PodSpec`].
@@ -3750,7 +3750,7 @@ pub struct PodAffinity {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["topologyKey"]), transform = crate::schema::tidy))]
 pub struct PodAffinityTerm {
-    /// `labelSelector`: [`LabelSelector`].
+    /// `labelSelector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(
         rename = "labelSelector",
         default,
@@ -3773,7 +3773,7 @@ pub struct PodAffinityTerm {
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub mismatch_label_keys: Option<Vec<String>>,
-    /// `namespaceSelector`: [`LabelSelector`].
+    /// `namespaceSelector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(
         rename = "namespaceSelector",
         default,
@@ -3829,14 +3829,14 @@ pub struct PodAntiAffinity {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["status", "type"]), transform = crate::schema::tidy))]
 pub struct PodCondition {
-    /// `lastProbeTime`: Time.
+    /// `lastProbeTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastProbeTime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub last_probe_time: Option<crate::Time>,
-    /// `lastTransitionTime`: Time.
+    /// `lastTransitionTime`: [`Time`](crate::Time).
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -4222,7 +4222,7 @@ pub struct PodSpec {
     /// `os`: [`PodOS`].
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
     pub os: Option<PodOS>,
-    /// `overhead`: map from string to Quantity.
+    /// `overhead`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `preemptionPolicy`: string.
@@ -4440,7 +4440,7 @@ pub struct PodStatus {
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge,retainKeys")))]
     pub resource_claim_statuses: Option<Vec<PodResourceClaimStatus>>,
-    /// `startTime`: Time.
+    /// `startTime`: [`Time`](crate::Time).
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::Time>,
 }
@@ -4452,7 +4452,7 @@ pub struct PodStatus {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "PodTemplate", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct PodTemplate {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `template`: [`PodTemplateSpec`].
@@ -4491,7 +4491,7 @@ impl crate::Object for PodTemplate {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct PodTemplateSpec {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[serde(
         rename = "metadata",
         default,
@@ -4809,7 +4809,7 @@ pub struct ResourceFieldSelector {
         skip_serializing_if = "Option::is_none"
     )]
     pub container_name: Option<String>,
-    /// `divisor`: Quantity.
+    /// `divisor`: [`Quantity`](crate::Quantity).
     #[serde(rename = "divisor", default, skip_serializing_if = "Option::is_none")]
     pub divisor: Option<crate::Quantity>,
     /// `resource`: string. Required.
@@ -4847,7 +4847,7 @@ pub struct ResourceHealth {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "ResourceQuota", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct ResourceQuota {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`ResourceQuotaSpec`].
@@ -4889,7 +4889,7 @@ impl crate::Object for ResourceQuota {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ResourceQuotaSpec {
-    /// `hard`: map from string to Quantity.
+    /// `hard`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
     pub hard: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `scopeSelector`: [`ScopeSelector`].
@@ -4912,10 +4912,10 @@ pub struct ResourceQuotaSpec {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ResourceQuotaStatus {
-    /// `hard`: map from string to Quantity.
+    /// `hard`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
     pub hard: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `used`: map from string to Quantity.
+    /// `used`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "used", default, skip_serializing_if = "Option::is_none")]
     pub used: Option<std::collections::BTreeMap<String, crate::Quantity>>,
 }
@@ -4931,10 +4931,10 @@ pub struct ResourceRequirements {
     #[serde(rename = "claims", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])))]
     pub claims: Option<Vec<ResourceClaim>>,
-    /// `limits`: map from string to Quantity.
+    /// `limits`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `requests`: map from string to Quantity.
+    /// `requests`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<std::collections::BTreeMap<String, crate::Quantity>>,
 }
@@ -5194,7 +5194,7 @@ pub struct Secret {
     /// `immutable`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "immutable"))]
     pub immutable: Option<bool>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `stringData`: map from string to string.
@@ -5422,7 +5422,7 @@ pub struct SecurityContext {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "", "kind": "Service", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Service {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`ServiceSpec`].
@@ -5474,7 +5474,7 @@ pub struct ServiceAccount {
     #[cfg_attr(feature = "schemars", schemars(rename = "imagePullSecrets"))]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `secrets`: list of [`ObjectReference`]. Strategic merge patches merge entries by `name` (merge). A list map keyed by `name`.
@@ -5563,7 +5563,7 @@ pub struct ServicePort {
     /// `protocol`: string.
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
-    /// `targetPort`: IntOrString.
+    /// `targetPort`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "targetPort",
         default,
@@ -5718,7 +5718,7 @@ pub struct ServiceSpec {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ServiceStatus {
-    /// `conditions`: list of [`Condition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
+    /// `conditions`: list of [`Condition`](crate::meta::Condition). Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
     #[serde(
         rename = "conditions",
         default,
@@ -5860,7 +5860,7 @@ pub struct TCPSocketAction {
     /// `host`: string.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    /// `port`: IntOrString. Required.
+    /// `port`: [`IntOrString`](crate::IntOrString). Required.
     #[serde(
         rename = "port",
         default,
@@ -5890,7 +5890,7 @@ pub struct Taint {
         deserialize_with = "crate::serde_util::null_as_default"
     )]
     pub key: String,
-    /// `timeAdded`: Time.
+    /// `timeAdded`: [`Time`](crate::Time).
     #[serde(rename = "timeAdded", default, skip_serializing_if = "Option::is_none")]
     pub time_added: Option<crate::Time>,
     /// `value`: string.
@@ -5974,7 +5974,7 @@ pub struct TopologySelectorTerm {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["maxSkew", "topologyKey", "whenUnsatisfiable"]), transform = crate::schema::tidy))]
 pub struct TopologySpreadConstraint {
-    /// `labelSelector`: [`LabelSelector`].
+    /// `labelSelector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(
         rename = "labelSelector",
         default,
@@ -6387,10 +6387,10 @@ pub struct VolumeProjection {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct VolumeResourceRequirements {
-    /// `limits`: map from string to Quantity.
+    /// `limits`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<std::collections::BTreeMap<String, crate::Quantity>>,
-    /// `requests`: map from string to Quantity.
+    /// `requests`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<std::collections::BTreeMap<String, crate::Quantity>>,
 }

@@ -40,7 +40,7 @@ pub struct Endpoint {
     /// `nodeName`: string.
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
-    /// `targetRef`: [`ObjectReference`].
+    /// `targetRef`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[serde(rename = "targetRef", default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<crate::core::v1::ObjectReference>,
     /// `zone`: string.
@@ -122,7 +122,7 @@ pub struct EndpointSlice {
     #[cfg_attr(feature = "schemars", schemars(rename = "endpoints"))]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub endpoints: Vec<Endpoint>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `ports`: list of [`EndpointPort`].

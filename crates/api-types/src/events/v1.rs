@@ -15,19 +15,19 @@ pub struct Event {
     /// `deprecatedCount`: integer (int32).
     #[cfg_attr(feature = "schemars", schemars(rename = "deprecatedCount"))]
     pub deprecated_count: Option<i32>,
-    /// `deprecatedFirstTimestamp`: Time.
+    /// `deprecatedFirstTimestamp`: [`Time`](crate::Time).
     #[cfg_attr(feature = "schemars", schemars(rename = "deprecatedFirstTimestamp"))]
     pub deprecated_first_timestamp: Option<crate::Time>,
-    /// `deprecatedLastTimestamp`: Time.
+    /// `deprecatedLastTimestamp`: [`Time`](crate::Time).
     #[cfg_attr(feature = "schemars", schemars(rename = "deprecatedLastTimestamp"))]
     pub deprecated_last_timestamp: Option<crate::Time>,
-    /// `deprecatedSource`: [`EventSource`].
+    /// `deprecatedSource`: [`EventSource`](crate::core::v1::EventSource).
     #[cfg_attr(feature = "schemars", schemars(rename = "deprecatedSource"))]
     pub deprecated_source: Option<crate::core::v1::EventSource>,
-    /// `eventTime`: MicroTime. Required.
+    /// `eventTime`: [`MicroTime`](crate::MicroTime). Required.
     #[cfg_attr(feature = "schemars", schemars(rename = "eventTime"))]
     pub event_time: crate::MicroTime,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `note`: string.
@@ -36,10 +36,10 @@ pub struct Event {
     /// `reason`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "reason"))]
     pub reason: Option<String>,
-    /// `regarding`: [`ObjectReference`].
+    /// `regarding`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[cfg_attr(feature = "schemars", schemars(rename = "regarding"))]
     pub regarding: Option<crate::core::v1::ObjectReference>,
-    /// `related`: [`ObjectReference`].
+    /// `related`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[cfg_attr(feature = "schemars", schemars(rename = "related"))]
     pub related: Option<crate::core::v1::ObjectReference>,
     /// `reportingController`: string.
@@ -94,7 +94,7 @@ pub struct EventSeries {
         deserialize_with = "crate::serde_util::null_as_default"
     )]
     pub count: i32,
-    /// `lastObservedTime`: MicroTime. Required.
+    /// `lastObservedTime`: [`MicroTime`](crate::MicroTime). Required.
     #[serde(
         rename = "lastObservedTime",
         default,

@@ -159,7 +159,7 @@ crate::typed_object_serde!(APIVersions { api_version: "v1", kind: "APIVersions",
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["lastTransitionTime", "message", "reason", "status", "type"]), transform = crate::schema::tidy))]
 pub struct Condition {
-    /// `lastTransitionTime`: Time. Required.
+    /// `lastTransitionTime`: [`Time`](crate::Time). Required.
     #[serde(
         rename = "lastTransitionTime",
         default,
@@ -360,7 +360,7 @@ pub struct ManagedFieldsEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub fields_type: Option<String>,
-    /// `fieldsV1`: FieldsV1.
+    /// `fieldsV1`: [`FieldsV1`](crate::meta::FieldsV1).
     #[serde(rename = "fieldsV1", default, skip_serializing_if = "Option::is_none")]
     pub fields_v1: Option<crate::meta::FieldsV1>,
     /// `manager`: string.
@@ -376,7 +376,7 @@ pub struct ManagedFieldsEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub subresource: Option<String>,
-    /// `time`: Time.
+    /// `time`: [`Time`](crate::Time).
     #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::Time>,
 }
@@ -395,7 +395,7 @@ pub struct ObjectMeta {
         skip_serializing_if = "Option::is_none"
     )]
     pub annotations: Option<std::collections::BTreeMap<String, String>>,
-    /// `creationTimestamp`: Time.
+    /// `creationTimestamp`: [`Time`](crate::Time).
     #[serde(
         rename = "creationTimestamp",
         default,
@@ -409,7 +409,7 @@ pub struct ObjectMeta {
         skip_serializing_if = "Option::is_none"
     )]
     pub deletion_grace_period_seconds: Option<i64>,
-    /// `deletionTimestamp`: Time.
+    /// `deletionTimestamp`: [`Time`](crate::Time).
     #[serde(
         rename = "deletionTimestamp",
         default,

@@ -48,7 +48,7 @@ pub struct HTTPIngressRuleValue {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "networking.k8s.io", "kind": "Ingress", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Ingress {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`IngressSpec`].
@@ -90,7 +90,7 @@ impl crate::Object for Ingress {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct IngressBackend {
-    /// `resource`: [`TypedLocalObjectReference`].
+    /// `resource`: [`TypedLocalObjectReference`](crate::core::v1::TypedLocalObjectReference).
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<crate::core::v1::TypedLocalObjectReference>,
     /// `service`: [`IngressServiceBackend`].
@@ -105,7 +105,7 @@ pub struct IngressBackend {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "networking.k8s.io", "kind": "IngressClass", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct IngressClass {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`IngressClassSpec`].

@@ -9,10 +9,10 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "policy", "kind": "Eviction", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Eviction {
-    /// `deleteOptions`: [`DeleteOptions`].
+    /// `deleteOptions`: [`DeleteOptions`](crate::meta::DeleteOptions).
     #[cfg_attr(feature = "schemars", schemars(rename = "deleteOptions"))]
     pub delete_options: Option<crate::meta::DeleteOptions>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
 }
@@ -48,7 +48,7 @@ impl crate::Object for Eviction {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "policy", "kind": "PodDisruptionBudget", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct PodDisruptionBudget {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `spec`: [`PodDisruptionBudgetSpec`].
@@ -90,21 +90,21 @@ impl crate::Object for PodDisruptionBudget {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct PodDisruptionBudgetSpec {
-    /// `maxUnavailable`: IntOrString.
+    /// `maxUnavailable`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "maxUnavailable",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_unavailable: Option<crate::IntOrString>,
-    /// `minAvailable`: IntOrString.
+    /// `minAvailable`: [`IntOrString`](crate::IntOrString).
     #[serde(
         rename = "minAvailable",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub min_available: Option<crate::IntOrString>,
-    /// `selector`: [`LabelSelector`]. Strategic merge patch strategy: replace.
+    /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Strategic merge patch strategy: replace.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-patch-strategy" = "replace")))]
     pub selector: Option<crate::meta::LabelSelector>,
@@ -124,7 +124,7 @@ pub struct PodDisruptionBudgetSpec {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["currentHealthy", "desiredHealthy", "disruptionsAllowed", "expectedPods"]), transform = crate::schema::tidy))]
 pub struct PodDisruptionBudgetStatus {
-    /// `conditions`: list of [`Condition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
+    /// `conditions`: list of [`Condition`](crate::meta::Condition). Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
     #[serde(
         rename = "conditions",
         default,
@@ -146,7 +146,7 @@ pub struct PodDisruptionBudgetStatus {
         deserialize_with = "crate::serde_util::null_as_default"
     )]
     pub desired_healthy: i32,
-    /// `disruptedPods`: map from string to Time.
+    /// `disruptedPods`: map from string to [`Time`](crate::Time).
     #[serde(
         rename = "disruptedPods",
         default,

@@ -9,7 +9,7 @@
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct AggregationRule {
-    /// `clusterRoleSelectors`: list of [`LabelSelector`].
+    /// `clusterRoleSelectors`: list of [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(
         rename = "clusterRoleSelectors",
         default,
@@ -29,7 +29,7 @@ pub struct ClusterRole {
     /// `aggregationRule`: [`AggregationRule`].
     #[cfg_attr(feature = "schemars", schemars(rename = "aggregationRule"))]
     pub aggregation_rule: Option<AggregationRule>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `rules`: list of [`PolicyRule`].
@@ -69,7 +69,7 @@ impl crate::Object for ClusterRole {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = ["roleRef"]), transform = crate::schema::tidy))]
 pub struct ClusterRoleBinding {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `roleRef`: [`RoleRef`]. Required.
@@ -153,7 +153,7 @@ pub struct PolicyRule {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "rbac.authorization.k8s.io", "kind": "Role", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = []), transform = crate::schema::tidy))]
 pub struct Role {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `rules`: list of [`PolicyRule`].
@@ -193,7 +193,7 @@ impl crate::Object for Role {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-group-version-kind" = [{"group": "rbac.authorization.k8s.io", "kind": "RoleBinding", "version": "v1"}]), transform = crate::schema::add_type_meta, extend("required" = ["roleRef"]), transform = crate::schema::tidy))]
 pub struct RoleBinding {
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `roleRef`: [`RoleRef`]. Required.

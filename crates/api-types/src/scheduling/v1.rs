@@ -12,7 +12,7 @@ pub struct PriorityClass {
     /// `globalDefault`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "globalDefault"))]
     pub global_default: Option<bool>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `preemptionPolicy`: string.

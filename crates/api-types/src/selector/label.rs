@@ -21,7 +21,9 @@ use std::str::FromStr;
 use crate::validate::{BadValue, FieldError, Path};
 
 use super::go_quote;
-use super::validation::{label_value_errors, qualified_name_errors};
+use crate::validate::names::{
+    is_qualified_name as qualified_name_errors, is_valid_label_value as label_value_errors,
+};
 
 /// How a [`Requirement`] relates a label's value to its values (upstream's `selection.Operator`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

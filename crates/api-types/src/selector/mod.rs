@@ -25,7 +25,6 @@
 pub mod field;
 pub mod label;
 mod label_selector;
-mod validation;
 
 pub use field::{
     Operator as FieldOperator, ParseError as FieldParseError, Requirement as FieldRequirement,

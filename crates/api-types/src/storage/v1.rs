@@ -12,11 +12,11 @@ pub struct StorageClass {
     /// `allowVolumeExpansion`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "allowVolumeExpansion"))]
     pub allow_volume_expansion: Option<bool>,
-    /// `allowedTopologies`: list of [`TopologySelectorTerm`].
+    /// `allowedTopologies`: list of [`TopologySelectorTerm`](crate::core::v1::TopologySelectorTerm).
     #[cfg_attr(feature = "schemars", schemars(rename = "allowedTopologies"))]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub allowed_topologies: Option<Vec<crate::core::v1::TopologySelectorTerm>>,
-    /// `metadata`: [`ObjectMeta`].
+    /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
     /// `mountOptions`: list of string.

@@ -618,7 +618,7 @@ fn with_generated_selector(job: &Job) -> Job {
 
 impl Validate for Job {
     /// Upstream's `ValidateJob` on the object as the Job strategy prepares it (see
-    /// [`with_generated_selector`]; a Job without a uid is validated with a placeholder uid,
+    /// `with_generated_selector`; a Job without a uid is validated with a placeholder uid,
     /// as the API server assigns one before it validates).
     fn validate(&self) -> ErrorList {
         let job = with_generated_selector(self);

@@ -6,7 +6,9 @@
 //!
 //! Prints one line per document — `OK <file>#<n> <Kind>/<name>`, `SKIP ...` for kinds kubernaut
 //! does not model, or one `INVALID <file>#<n> <Kind>/<name>: <field path>: <message>` line per
-//! problem — and exits 0 only when no document is invalid. `-` reads standard input.
+//! problem — and exits 0 only when no document is invalid. `-` reads standard input. Documents
+//! are numbered from 1 among the non-empty ones; the items of a list document (`kind: List`, as
+//! `kubectl get -o yaml` writes several objects) are checked one by one as `<n>.<item>`.
 
 use std::io::Read;
 use std::process::ExitCode;

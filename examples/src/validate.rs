@@ -25,8 +25,10 @@ pub enum Verdict {
 pub struct Outcome {
     /// The file as the user named it.
     pub file: String,
-    /// 1-based position of the document among the non-empty documents of the file.
-    pub document: usize,
+    /// 1-based position of the document among the non-empty documents of the file; for an
+    /// item of a list document (`kind: List`, `PodList`, ... as `kubectl get -o yaml` writes),
+    /// the document's position, a dot, and the item's 1-based position (`3.2`).
+    pub document: String,
     /// The document's kind, or `<none>`.
     pub kind: String,
     /// The document's `metadata.name` (or `generateName` + `*`), or `<none>`.
@@ -74,57 +76,76 @@ fn text_at(value: &serde_json::Value, path: &[&str]) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-/// Checks every document of `text` (the contents of `file`).
+/// Checks every document of `text` (the contents of `file`). List documents are checked item by
+/// item, as kubectl flattens them.
 pub fn validate_text(scheme: &Scheme, file: &str, text: &str) -> Vec<Outcome> {
     let mut out = Vec::new();
+    let outcome = |document: String, (kind, name, verdict): (String, String, Verdict)| Outcome {
+        file: file.to_owned(),
+        document,
+        kind,
+        name,
+        verdict,
+    };
     for (i, doc) in manifest::documents(text).enumerate() {
         let doc = match doc {
             Ok(doc) => doc,
             Err(e) => {
-                out.push(Outcome {
-                    file: file.to_owned(),
-                    document: i + 1,
-                    kind: "<none>".to_owned(),
-                    name: "<none>".to_owned(),
-                    verdict: Verdict::Invalid(vec![e.to_string()]),
-                });
+                let none = || "<none>".to_owned();
+                let verdict = Verdict::Invalid(vec![e.to_string()]);
+                out.push(outcome((i + 1).to_string(), (none(), none(), verdict)));
                 break;
             }
         };
-        let value = &doc.value;
-        let kind = text_at(value, &["kind"]).unwrap_or_else(|| "<none>".to_owned());
-        let name = text_at(value, &["metadata", "name"])
-            .or_else(|| text_at(value, &["metadata", "generateName"]).map(|g| format!("{g}*")))
-            .unwrap_or_else(|| "<none>".to_owned());
-        let verdict = match scheme.decode(value) {
-            Err(e) => Verdict::Invalid(vec![decode_problem(&e)]),
-            Ok(Decoded::Unknown(_)) => Verdict::Skip,
-            Ok(Decoded::Known(decoded)) => {
-                let mut problems: Vec<String> = decoded
-                    .unknown_fields
-                    .iter()
-                    .map(|f| format!("{f}: unknown field"))
-                    .collect();
-                let mut object = decoded.object;
-                object.set_defaults();
-                admit(object.as_mut());
-                problems.extend(object.validate().iter().map(FieldError::to_string));
-                if problems.is_empty() {
-                    Verdict::Ok
-                } else {
-                    Verdict::Invalid(problems)
+        let n = doc.index + 1;
+        match list_items(&doc.value) {
+            Some(items) => {
+                for (j, item) in items.iter().enumerate() {
+                    out.push(outcome(format!("{n}.{}", j + 1), check(scheme, item)));
                 }
             }
-        };
-        out.push(Outcome {
-            file: file.to_owned(),
-            document: doc.index + 1,
-            kind,
-            name,
-            verdict,
-        });
+            None => out.push(outcome(n.to_string(), check(scheme, &doc.value))),
+        }
     }
     out
+}
+
+/// The items of a list document (`kind: List` or `<Kind>List` with `items`).
+fn list_items(value: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+    let kind = value.get("kind")?.as_str()?;
+    if !kind.ends_with("List") {
+        return None;
+    }
+    value.get("items")?.as_array()
+}
+
+/// Kind, name and verdict of one object.
+fn check(scheme: &Scheme, value: &serde_json::Value) -> (String, String, Verdict) {
+    let kind = text_at(value, &["kind"]).unwrap_or_else(|| "<none>".to_owned());
+    let name = text_at(value, &["metadata", "name"])
+        .or_else(|| text_at(value, &["metadata", "generateName"]).map(|g| format!("{g}*")))
+        .unwrap_or_else(|| "<none>".to_owned());
+    let verdict = match scheme.decode(value) {
+        Err(e) => Verdict::Invalid(vec![decode_problem(&e)]),
+        Ok(Decoded::Unknown(_)) => Verdict::Skip,
+        Ok(Decoded::Known(decoded)) => {
+            let mut problems: Vec<String> = decoded
+                .unknown_fields
+                .iter()
+                .map(|f| format!("{f}: unknown field"))
+                .collect();
+            let mut object = decoded.object;
+            object.set_defaults();
+            admit(object.as_mut());
+            problems.extend(object.validate().iter().map(FieldError::to_string));
+            if problems.is_empty() {
+                Verdict::Ok
+            } else {
+                Verdict::Invalid(problems)
+            }
+        }
+    };
+    (kind, name, verdict)
 }
 
 /// What the API server's admission plugins settle before validation, as far as it changes the

@@ -135,6 +135,23 @@ spec:
 }
 
 #[test]
+fn list_documents_are_checked_item_by_item() {
+    let text = "
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: B}}
+";
+    let out = lines(text);
+    assert_eq!(out[0], "OK f.yaml#1.1 ConfigMap/a");
+    assert!(
+        out[1].starts_with("INVALID f.yaml#1.2 ConfigMap/B: metadata.name: Invalid value"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn a_corpus_file_with_several_kinds() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -47,6 +47,7 @@ pub mod storage;
 pub mod validate;
 
 mod bytes;
+mod ext;
 mod int_or_string;
 mod quantity;
 mod resource;

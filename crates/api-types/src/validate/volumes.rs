@@ -829,38 +829,17 @@ fn validate_volume_source(
     }
     if let Some(x) = &v.vsphere_volume {
         one("vsphereVolume", &mut errs, &|| {
-            if x.volume_path.is_empty() {
-                vec![FieldError::required(
-                    &path.child("vsphereVolume").child("volumePath"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_vsphere(x, &path.child("vsphereVolume"))
         });
     }
     if let Some(x) = &v.photon_persistent_disk {
         one("photonPersistentDisk", &mut errs, &|| {
-            if x.pd_id.is_empty() {
-                vec![FieldError::required(
-                    &path.child("photonPersistentDisk").child("pdID"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_photon(x, &path.child("photonPersistentDisk"))
         });
     }
     if let Some(x) = &v.portworx_volume {
         one("portworxVolume", &mut errs, &|| {
-            if x.volume_id.is_empty() {
-                vec![FieldError::required(
-                    &path.child("portworxVolume").child("volumeID"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_portworx(x, &path.child("portworxVolume"))
         });
     }
     if let Some(x) = &v.azure_disk {
@@ -1458,38 +1437,17 @@ pub(crate) fn validate_pv_spec(
     }
     if let Some(x) = &spec.vsphere_volume {
         one("vsphereVolume", &mut errs, &|| {
-            if x.volume_path.is_empty() {
-                vec![FieldError::required(
-                    &path.child("vsphereVolume").child("volumePath"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_vsphere(x, &path.child("vsphereVolume"))
         });
     }
     if let Some(x) = &spec.photon_persistent_disk {
         one("photonPersistentDisk", &mut errs, &|| {
-            if x.pd_id.is_empty() {
-                vec![FieldError::required(
-                    &path.child("photonPersistentDisk").child("pdID"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_photon(x, &path.child("photonPersistentDisk"))
         });
     }
     if let Some(x) = &spec.portworx_volume {
         one("portworxVolume", &mut errs, &|| {
-            if x.volume_id.is_empty() {
-                vec![FieldError::required(
-                    &path.child("portworxVolume").child("volumeID"),
-                    "",
-                )]
-            } else {
-                Vec::new()
-            }
+            validate_portworx(x, &path.child("portworxVolume"))
         });
     }
     if let Some(x) = &spec.azure_disk {
@@ -1624,4 +1582,28 @@ fn clean_is_root(p: &str) -> bool {
     p.starts_with('/')
         && p.split('/')
             .all(|seg| seg.is_empty() || seg == "." || seg == "..")
+}
+
+/// A vSphere virtual disk (the same source type in pod volumes and persistent volumes).
+fn validate_vsphere(x: &core::VsphereVirtualDiskVolumeSource, path: &Path) -> ErrorList {
+    required_text(&x.volume_path, &path.child("volumePath"))
+}
+
+/// A Photon persistent disk (the same source type in pod volumes and persistent volumes).
+fn validate_photon(x: &core::PhotonPersistentDiskVolumeSource, path: &Path) -> ErrorList {
+    required_text(&x.pd_id, &path.child("pdID"))
+}
+
+/// A Portworx volume (the same source type in pod volumes and persistent volumes).
+fn validate_portworx(x: &core::PortworxVolumeSource, path: &Path) -> ErrorList {
+    required_text(&x.volume_id, &path.child("volumeID"))
+}
+
+/// `Required value` when `value` is empty.
+fn required_text(value: &str, path: &Path) -> ErrorList {
+    if value.is_empty() {
+        vec![FieldError::required(path, "")]
+    } else {
+        Vec::new()
+    }
 }

@@ -868,7 +868,7 @@ impl Quantity {
                 format,
             };
         }
-        while mag > u128::from(u64::MAX) && mag % 10 == 0 {
+        while mag > u128::from(u64::MAX) && mag.is_multiple_of(10) {
             mag /= 10;
             exp = exp.saturating_add(1);
         }
@@ -1226,21 +1226,21 @@ impl Quantity {
         if self.negative {
             out.push('-');
         }
-        if self.format == Format::BinarySI {
-            if let Some((whole, power)) = self.binary_parts() {
-                whole.write_decimal(out);
-                out.push_str(BINARY_SUFFIXES.get(power).copied().unwrap_or_default());
-                return;
-            }
+        if self.format == Format::BinarySI
+            && let Some((whole, power)) = self.binary_parts()
+        {
+            whole.write_decimal(out);
+            out.push_str(BINARY_SUFFIXES.get(power).copied().unwrap_or_default());
+            return;
         }
         // Exponent a multiple of 3, lowered so that the mantissa stays whole.
         let down = self.exp.rem_euclid(3);
         let mut exp = self.exp - down;
         let mut mantissa = self.mag.mul_small(pow10(down.unsigned_abs()).unwrap_or(1));
-        if exp > MAX_WRITTEN_EXPONENT {
-            if let Some(m) = mantissa.mul_pow10(exp.abs_diff(MAX_WRITTEN_EXPONENT)) {
-                (mantissa, exp) = (m, MAX_WRITTEN_EXPONENT);
-            }
+        if exp > MAX_WRITTEN_EXPONENT
+            && let Some(m) = mantissa.mul_pow10(exp.abs_diff(MAX_WRITTEN_EXPONENT))
+        {
+            (mantissa, exp) = (m, MAX_WRITTEN_EXPONENT);
         }
         mantissa.write_decimal(out);
         let suffix = match self.format {

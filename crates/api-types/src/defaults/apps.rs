@@ -71,10 +71,10 @@ impl SetDefaults for StatefulSet {
             // explicit `RollingUpdate` without parameters stays as written.
             default_ptr(&mut strategy.rolling_update, Default::default());
         }
-        if strategy.type_.as_deref() == Some("RollingUpdate") {
-            if let Some(rolling) = &mut strategy.rolling_update {
-                default_ptr(&mut rolling.partition, 0);
-            }
+        if strategy.type_.as_deref() == Some("RollingUpdate")
+            && let Some(rolling) = &mut strategy.rolling_update
+        {
+            default_ptr(&mut rolling.partition, 0);
         }
 
         let retention = spec

@@ -160,10 +160,10 @@ impl SetDefaults for Secret {
 /// Allocatable defaults to the capacity when the node reports only capacity.
 impl SetDefaults for Node {
     fn set_defaults(&mut self) {
-        if let Some(status) = &mut self.status {
-            if status.allocatable.is_none() {
-                status.allocatable.clone_from(&status.capacity);
-            }
+        if let Some(status) = &mut self.status
+            && status.allocatable.is_none()
+        {
+            status.allocatable.clone_from(&status.capacity);
         }
     }
 }

@@ -465,12 +465,12 @@ impl MapFrame {
         for (key, node) in entries {
             match self.index.get_mut(key) {
                 Some((at, origin)) => {
-                    if let Origin::Merged(previous) = *origin {
-                        if previous < generation {
-                            *origin = Origin::Merged(generation);
-                            if let Some(entry) = self.entries.get_mut(*at) {
-                                entry.1 = Rc::clone(node);
-                            }
+                    if let Origin::Merged(previous) = *origin
+                        && previous < generation
+                    {
+                        *origin = Origin::Merged(generation);
+                        if let Some(entry) = self.entries.get_mut(*at) {
+                            entry.1 = Rc::clone(node);
                         }
                     }
                 }
@@ -968,10 +968,10 @@ fn resolve(text: &str, timestamps: bool) -> (Core, Scalar) {
             if let Ok(u) = unsigned {
                 return (Core::Int, Scalar::Uint(u));
             }
-            if is_yaml_float(&plain) {
-                if let Some(f) = parse_finite(&plain) {
-                    return (Core::Float, Scalar::Float(f));
-                }
+            if is_yaml_float(&plain)
+                && let Some(f) = parse_finite(&plain)
+            {
+                return (Core::Float, Scalar::Float(f));
             }
             if let Some(rest) = plain.strip_prefix(b"0b") {
                 if let Ok(i) = parse_int(rest, 2) {
@@ -988,10 +988,10 @@ fn resolve(text: &str, timestamps: bool) -> (Core, Scalar) {
                     return (Core::Int, Scalar::Int(i));
                 }
             }
-            if unsigned == Err(NumError::Range) {
-                if let Some(big) = big_integer(&plain) {
-                    return (Core::Int, Scalar::Big(big));
-                }
+            if unsigned == Err(NumError::Range)
+                && let Some(big) = big_integer(&plain)
+            {
+                return (Core::Int, Scalar::Big(big));
             }
             string()
         }
@@ -1171,12 +1171,12 @@ fn underscores_ok(s: &[u8]) -> bool {
     let mut saw = b'^';
     let mut i = 0;
     let mut hex = false;
-    if let [b'0', p, ..] = s {
-        if matches!(lower(*p), b'b' | b'o' | b'x') {
-            i = 2;
-            saw = b'0';
-            hex = lower(*p) == b'x';
-        }
+    if let [b'0', p, ..] = s
+        && matches!(lower(*p), b'b' | b'o' | b'x')
+    {
+        i = 2;
+        saw = b'0';
+        hex = lower(*p) == b'x';
     }
     for &c in &s[i.min(s.len())..] {
         if c.is_ascii_digit() || (hex && lower(c).is_ascii_hexdigit()) {
@@ -1359,7 +1359,8 @@ fn is_timestamp(s: &[u8]) -> bool {
         let month = number(s, &mut i)?;
         expect(s, &mut i, b'-')?;
         let day = number(s, &mut i)?;
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -1426,7 +1427,7 @@ fn decode_binary(text: &str) -> Result<String, String> {
         }))
     }
     let clean: Vec<u8> = text.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return Err(INVALID.into());
     }
     let mut bytes = Vec::with_capacity(clean.len() / 4 * 3);

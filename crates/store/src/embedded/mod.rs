@@ -4,14 +4,17 @@
 //! # Writes
 //! One writer thread owns the log. Callers queue transactions; the writer takes every queued
 //! transaction at once (a batch), evaluates them in order against the index — each writing
-//! transaction gets the next revision — appends their records to the log, calls `fdatasync`
-//! once for the whole batch ([`Durability::Fsync`]), and only then makes the batch visible to
-//! readers and watchers and answers the callers. A write is acknowledged only once durable;
-//! concurrent writers share one `fdatasync` (group commit).
+//! transaction gets the next revision, staged above the revision readers see — and appends
+//! their records to the log. With [`Durability::Fsync`] a second thread then calls
+//! `fdatasync` once for every batch appended meanwhile, and only then makes those batches
+//! visible to readers and watchers and answers their callers: a write is acknowledged only
+//! once durable, concurrent writers share one `fdatasync` (group commit), and the flush of one
+//! batch overlaps the evaluation of the next. When nothing else is waiting, the writer syncs
+//! itself rather than wake the other thread.
 //!
-//! If persisting fails, the batch is rolled back, every caller of the batch gets
-//! `Unavailable`, and the store refuses further writes (reads keep working): the log's state
-//! after a failed `fdatasync` cannot be trusted, so the store never retries it.
+//! If appending or syncing fails, the batches not yet durable are rolled back, every caller
+//! of them gets `Unavailable`, and the store refuses further writes (reads keep working): the
+//! log's state after a failed `fdatasync` cannot be trusted, so the store never retries it.
 //!
 //! # Files
 //! A data directory holds `wal-<first revision>.log` segments and `snap-<revision>.snap`
@@ -20,6 +23,8 @@
 //! while damage anywhere else stops the open with the file and offset. A snapshot is taken in
 //! the background after [`Config::snapshot_records`] log records or
 //! [`Config::snapshot_bytes`] log bytes, after which older segments and snapshots are deleted.
+//! A snapshot (and an online backup) copies the state a chunk of keys at a time, so writers
+//! are never held up for the whole copy; compaction of the index waits until it is done.
 //!
 //! # History
 //! Every version since the compaction point is kept, in memory, for reads at past revisions and
@@ -41,7 +46,7 @@ pub mod fuzzing {
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -82,9 +87,12 @@ pub struct Config {
     /// Revisions of history kept before the store compacts by itself (default 100,000). The
     /// Kubernetes API server also compacts explicitly, every five minutes by default.
     pub history_revisions: u64,
-    /// Take a snapshot after this many log records (default 10,000).
+    /// Take a snapshot after this many log records (default 10,000) ...
     pub snapshot_records: u64,
-    /// ... or after this many log bytes (default 64 MiB).
+    /// ... or after this many log bytes (default 64 MiB), but never before the log has grown
+    /// by the size of the last snapshot: a large state is not rewritten for every few
+    /// thousand small writes (the state is written at most twice per byte of log, and a
+    /// restart replays at most about one snapshot's worth of log).
     pub snapshot_bytes: u64,
     /// Size of a log segment (default 64 MiB).
     pub segment_bytes: u64,
@@ -126,6 +134,13 @@ impl Config {
 pub(crate) struct Shared {
     pub(crate) state: RwLock<State>,
     pub(crate) wakers: Wakers,
+    /// Snapshots being read in pieces: while any is, the index keeps every version it holds
+    /// (compaction is logical only, see [`State::index_compacted`]).
+    snapshot_readers: AtomicUsize,
+    /// [`Config::history_revisions`].
+    history_revisions: u64,
+    /// Batches handed to the sync thread and not yet published.
+    syncing: AtomicUsize,
 }
 
 /// What readers see.
@@ -134,8 +149,11 @@ pub(crate) struct State {
     pub(crate) log: EventLog,
     /// The newest acknowledged revision: what `ReadAt::Latest` reads.
     pub(crate) visible: Revision,
-    /// Revisions up to here are compacted.
+    /// Revisions up to here are compacted: reads and watches below are refused.
     pub(crate) compacted: Revision,
+    /// Revisions up to here are gone from the index and the event log. Behind `compacted`
+    /// while a snapshot is being read (which needs the versions it started with).
+    index_compacted: Revision,
     /// Why the writer stopped accepting writes, if it did.
     failed: Option<String>,
     /// Set when the store is closed.
@@ -187,6 +205,7 @@ impl EmbeddedStore {
             log: EventLog::default(),
             visible: 0,
             compacted: 0,
+            index_compacted: 0,
             failed: None,
             closed: false,
         };
@@ -202,6 +221,9 @@ impl EmbeddedStore {
         let shared = Arc::new(Shared {
             state: RwLock::new(state),
             wakers: Wakers::default(),
+            snapshot_readers: AtomicUsize::new(0),
+            history_revisions: config.history_revisions,
+            syncing: AtomicUsize::new(0),
         });
         let (tx, rx) = mpsc::channel(config.max_batch.max(1) * 4);
         let writer = Writer::new(Arc::clone(&shared), wal, config.clone());
@@ -225,10 +247,7 @@ impl EmbeddedStore {
     /// # Errors
     /// `Io` when the file cannot be written.
     pub fn backup(&self, path: &Path) -> Result<Revision> {
-        let data = {
-            let st = self.shared.state.read();
-            snapshot_of(&st)
-        };
+        let data = read_snapshot(&self.shared);
         snapshot::write_snapshot_file(path, &data)?;
         Ok(data.revision)
     }
@@ -461,6 +480,7 @@ fn recover(dir: &Path, config: &Config, state: &mut State) -> Result<Wal> {
                 if revision > state.compacted && revision <= state.visible {
                     state.index.compact(revision);
                     state.compacted = revision;
+                    state.index_compacted = revision;
                 }
             }
         }
@@ -495,6 +515,7 @@ fn load_snapshot(state: &mut State, data: SnapshotData) {
     }
     state.visible = data.revision;
     state.compacted = data.compacted;
+    state.index_compacted = data.compacted;
 }
 
 /// The events of revisions `(compacted, through]` as the index's versions describe them.
@@ -598,31 +619,80 @@ fn apply_ops(index: &mut Index, revision: Revision, ops: &[WalOp]) -> Vec<Event>
     events
 }
 
-/// The whole state at the visible revision, history included.
-fn snapshot_of(st: &State) -> SnapshotData {
-    let keys = st
-        .index
-        .versions_through(st.visible)
-        .map(|(key, versions)| SnapshotKey {
-            key: Arc::clone(key),
-            versions: versions
-                .iter()
-                .map(|v| SnapshotVersion {
-                    create_revision: v.create_revision,
-                    mod_revision: v.mod_revision,
-                    version: v.version,
-                    lease: v.lease,
-                    value: v.value.clone(),
-                })
-                .collect(),
-        })
-        .collect();
+/// How many keys a snapshot copies per turn of the state lock.
+const SNAPSHOT_CHUNK_KEYS: usize = 1024;
+
+/// The whole state at the visible revision, history included, copied a chunk of keys at a
+/// time so that writers are never held up for long. Versions at or below the snapshot's
+/// revision never change, and the index keeps every one of them while the copy runs
+/// (compaction is deferred), so the pieces make one consistent state.
+fn read_snapshot(shared: &Shared) -> SnapshotData {
+    struct Reading<'s>(&'s AtomicUsize);
+    impl Drop for Reading<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    let (revision, compacted, _reading) = {
+        let st = shared.state.read();
+        // Registered under the lock: the writer compacts the index only under the write lock,
+        // after checking for readers.
+        shared.snapshot_readers.fetch_add(1, Ordering::AcqRel);
+        (st.visible, st.compacted, Reading(&shared.snapshot_readers))
+    };
+    let mut keys = Vec::new();
+    let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK_KEYS);
+    let mut after: Option<Arc<str>> = None;
+    loop {
+        let last = shared.state.read().index.versions_chunk(
+            after.as_deref(),
+            compacted,
+            revision,
+            SNAPSHOT_CHUNK_KEYS,
+            &mut chunk,
+        );
+        keys.extend(chunk.drain(..).map(|(key, versions)| {
+            SnapshotKey {
+                key,
+                versions: versions
+                    .into_iter()
+                    .map(|v| SnapshotVersion {
+                        create_revision: v.create_revision,
+                        mod_revision: v.mod_revision,
+                        version: v.version,
+                        lease: v.lease,
+                        value: v.value,
+                    })
+                    .collect(),
+            }
+        }));
+        match last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
     SnapshotData {
-        revision: st.visible,
-        compacted: st.compacted,
+        revision,
+        compacted,
         keys,
     }
 }
+
+/// Makes the index and the event log forget what the compaction point allows, unless a
+/// snapshot is being read. Only keys written since the last compaction are visited.
+fn compact_index(st: &mut State, shared_readers: &AtomicUsize) {
+    if st.index_compacted >= st.compacted || shared_readers.load(Ordering::Acquire) > 0 {
+        return;
+    }
+    let to = st.compacted;
+    let State { index, log, .. } = st;
+    index.compact_keys(to, log.keys_through(to));
+    log.trim_through(to);
+    st.index_compacted = to;
+}
+
+/// How a background snapshot ended: its revision and file size, or why it failed.
+type SnapshotOutcome = Result<(Revision, u64)>;
 
 /// The writer thread's state.
 struct Writer {
@@ -632,7 +702,13 @@ struct Writer {
     records_since_snapshot: u64,
     bytes_since_snapshot: u64,
     /// A snapshot being written in the background, and the revision it covers once done.
-    snapshot_done: Arc<Mutex<Option<Result<Revision>>>>,
+    snapshot_done: Arc<Mutex<Option<SnapshotOutcome>>>,
+    /// Size of the last snapshot written: the log must grow by as much before the next.
+    last_snapshot_bytes: u64,
+    /// The last revision evaluated (it may not be durable and visible yet).
+    staged_head: Revision,
+    /// The last compaction point accepted (it may not be published yet).
+    staged_compacted: Revision,
     snapshot_running: Arc<AtomicBool>,
     /// The background snapshot thread, joined before the writer exits.
     snapshot_thread: Option<std::thread::JoinHandle<()>>,
@@ -688,12 +764,33 @@ impl Writer {
             records_since_snapshot: 0,
             bytes_since_snapshot: 0,
             snapshot_done: Arc::new(Mutex::new(None)),
+            last_snapshot_bytes: 0,
+            staged_head: 0,
+            staged_compacted: 0,
             snapshot_running: Arc::new(AtomicBool::new(false)),
             snapshot_thread: None,
         }
     }
 
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        // With `Fsync`, a second thread syncs and publishes while this one evaluates and
+        // appends the next batch: the disk flush of one batch overlaps the work of the next,
+        // and batches queued behind a flush share it.
+        let mut syncer = None;
+        if self.wal.is_some() && self.config.durability == Durability::Fsync {
+            let (tx, jobs) = std::sync::mpsc::sync_channel::<Job>(SYNC_QUEUE);
+            let shared = Arc::clone(&self.shared);
+            match std::thread::Builder::new()
+                .name("kubernaut-store-sync".into())
+                .spawn(move || sync_loop(&shared, &jobs))
+            {
+                Ok(handle) => syncer = Some((tx, handle)),
+                Err(e) => {
+                    self.shared.state.write().failed =
+                        Some(format!("cannot start the sync thread: {e}"));
+                }
+            }
+        }
         let mut batch = Vec::with_capacity(self.config.max_batch);
         while let Some(first) = rx.blocking_recv() {
             batch.push(first);
@@ -713,7 +810,30 @@ impl Writer {
                 break;
             }
             self.finish_snapshot();
-            self.commit(&mut batch);
+            if let Some(job) = self.commit(&mut batch) {
+                match &syncer {
+                    // Nothing else to do meanwhile: sync here rather than wake another thread.
+                    Some(_)
+                        if rx.is_empty() && self.shared.syncing.load(Ordering::Acquire) == 0 =>
+                    {
+                        sync_and_publish(&self.shared, vec![job]);
+                    }
+                    Some((tx, _)) => {
+                        self.shared.syncing.fetch_add(1, Ordering::AcqRel);
+                        if let Err(std::sync::mpsc::SendError(job)) = tx.send(job) {
+                            // The sync thread is gone: it never exits while we send.
+                            self.shared.syncing.fetch_sub(1, Ordering::AcqRel);
+                            fail_job(&self.shared, job, "the sync thread stopped", None);
+                        }
+                    }
+                    None => publish(&self.shared, vec![job]),
+                }
+            }
+            self.maybe_snapshot();
+        }
+        if let Some((tx, handle)) = syncer {
+            drop(tx);
+            let _ = handle.join();
         }
         // A snapshot still being written must not outlive the directory lock.
         if let Some(t) = self.snapshot_thread.take() {
@@ -723,15 +843,16 @@ impl Writer {
         self.shared.wakers.lock().wake_all();
     }
 
-    /// Evaluates, persists and publishes one batch.
-    fn commit(&mut self, batch: &mut Vec<Request>) {
+    /// Evaluates one batch against the index (staged above the visible revision) and appends
+    /// it to the log; returns what remains to do: sync, publish, answer.
+    fn commit(&mut self, batch: &mut Vec<Request>) -> Option<Job> {
         let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
         let mut wal_buf = Vec::new();
         let mut touched: Vec<Arc<str>> = Vec::new();
         let mut entries: Vec<LogEntry> = Vec::new();
         let mut compact_to: Option<Revision> = None;
         let mut records = 0u64;
-        let (visible, head) = {
+        let head = {
             let mut st = self.shared.state.write();
             if let Some(reason) = &st.failed {
                 let reason = reason.clone();
@@ -746,10 +867,9 @@ impl Writer {
                         Request::Compact(_, tx) => drop(tx.send(Err(err()))),
                     }
                 }
-                return;
+                return None;
             }
-            let visible = st.visible;
-            let mut head = st.visible;
+            let mut head = self.staged_head.max(st.visible);
             for request in batch.drain(..) {
                 match request {
                     Request::Txn(txn, reply) => {
@@ -782,7 +902,7 @@ impl Writer {
                         });
                     }
                     Request::Compact(revision, reply) => {
-                        let floor = compact_to.unwrap_or(st.compacted);
+                        let floor = compact_to.unwrap_or(self.staged_compacted.max(st.compacted));
                         let result = if revision < 0 {
                             // `close` nudging the writer: nothing to do.
                             Ok(Outcome::Compact)
@@ -809,68 +929,42 @@ impl Writer {
                     }
                 }
             }
-            (visible, head)
+            head
+        };
+        self.staged_head = head;
+        if let Some(c) = compact_to {
+            self.staged_compacted = c;
+        }
+        let mut job = Job {
+            staged,
+            entries,
+            touched,
+            compact_to,
+            head,
+            sync: None,
         };
 
-        // Persist without holding the state lock: readers keep reading at `visible`.
-        if let Err(e) = self.persist(&wal_buf, head) {
-            let reason = format!("persisting revisions {}..={head} failed: {e}", visible + 1);
-            tracing::error!(%reason, "the store stops accepting writes");
-            {
-                let mut st = self.shared.state.write();
-                st.index.rollback_after(visible, &touched);
-                st.failed = Some(reason.clone());
-            }
-            let shared_err = Arc::new(e);
-            for s in staged {
-                let err = StoreError::Unavailable {
-                    reason: reason.clone(),
-                    source: Some(Box::new(SharedError(Arc::clone(&shared_err)))),
-                };
-                s.reply.send(Err(err));
-            }
-            return;
-        }
-
-        // Publish.
+        // Append without holding the state lock: readers keep reading the visible revision.
+        if let Some(wal) = self.wal.as_mut()
+            && !wal_buf.is_empty()
         {
-            let mut st = self.shared.state.write();
-            for entry in entries {
-                st.log.push(entry);
-            }
-            st.visible = head;
-            let limit = i64::try_from(self.config.history_revisions).unwrap_or(i64::MAX);
-            let auto = (head - st.compacted > limit).then(|| head - limit);
-            if let Some(rev) = compact_to.into_iter().chain(auto).max()
-                && rev > st.compacted
-            {
-                st.index.compact(rev);
-                st.log.trim_through(rev);
-                st.compacted = rev;
+            let appended = wal
+                .append(&wal_buf, head)
+                .and_then(|()| match self.config.durability {
+                    Durability::Fsync => wal.detach_sync().map(Some),
+                    Durability::None => Ok(None),
+                });
+            match appended {
+                Ok(sync) => job.sync = sync,
+                Err(e) => {
+                    fail_job(&self.shared, job, "appending to the log failed", Some(e));
+                    return None;
+                }
             }
         }
-        self.shared.wakers.lock().wake_all();
-        for s in staged {
-            s.reply.send(s.result);
-        }
-
         self.records_since_snapshot += records;
         self.bytes_since_snapshot += wal_buf.len() as u64;
-        self.maybe_snapshot();
-    }
-
-    fn persist(&mut self, buf: &[u8], head: Revision) -> Result<()> {
-        let Some(wal) = self.wal.as_mut() else {
-            return Ok(());
-        };
-        if buf.is_empty() {
-            return Ok(());
-        }
-        wal.append(buf, head)?;
-        if self.config.durability == Durability::Fsync {
-            wal.sync()?;
-        }
-        Ok(())
+        Some(job)
     }
 
     /// Starts a background snapshot when enough log has accumulated.
@@ -883,18 +977,27 @@ impl Writer {
         {
             return;
         }
+        // Never rewrite the state more often than the log grows by its size.
+        if self.bytes_since_snapshot < self.last_snapshot_bytes {
+            return;
+        }
         if self.snapshot_running.swap(true, Ordering::AcqRel) {
             return;
         }
         self.records_since_snapshot = 0;
         self.bytes_since_snapshot = 0;
-        let data = snapshot_of(&self.shared.state.read());
+        let shared = Arc::clone(&self.shared);
         let done = Arc::clone(&self.snapshot_done);
         let running = Arc::clone(&self.snapshot_running);
         let spawned = std::thread::Builder::new()
             .name("kubernaut-store-snapshot".into())
             .spawn(move || {
-                let result = snapshot::write_snapshot(&dir, &data).map(|_| data.revision);
+                let data = read_snapshot(&shared);
+                let result = snapshot::write_snapshot(&dir, &data).map(|path| {
+                    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                    (data.revision, size)
+                });
+                drop(data);
                 *done.lock() = Some(result);
                 running.store(false, Ordering::Release);
             });
@@ -918,7 +1021,8 @@ impl Writer {
             return;
         };
         match result {
-            Ok(revision) => {
+            Ok((revision, size)) => {
+                self.last_snapshot_bytes = size;
                 if let Err(e) = wal.release_through(revision) {
                     tracing::warn!(error = %e, "could not delete log segments after a snapshot");
                 }
@@ -942,6 +1046,132 @@ impl std::fmt::Display for SharedError {
 }
 
 impl std::error::Error for SharedError {}
+
+/// Batches waiting for the sync thread beyond the one it is syncing; the writer waits when
+/// more are queued, and meanwhile requests gather into larger batches.
+const SYNC_QUEUE: usize = 4;
+
+/// A batch evaluated and appended, waiting to be made durable, published and answered.
+struct Job {
+    staged: Vec<Staged>,
+    entries: Vec<LogEntry>,
+    /// Keys written, to roll back if the batch cannot be made durable.
+    touched: Vec<Arc<str>>,
+    compact_to: Option<Revision>,
+    /// The batch's last revision.
+    head: Revision,
+    /// What makes it durable (`None`: nothing to sync).
+    sync: Option<wal::PendingSync>,
+}
+
+/// The sync thread: takes every queued batch, makes them durable with one sync, publishes
+/// them and answers their callers.
+fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let n = batch.len();
+        sync_and_publish(shared, batch);
+        shared.syncing.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Makes batches durable with one sync, then publishes them (or fails them all).
+fn sync_and_publish(shared: &Shared, mut batch: Vec<Job>) {
+    if let Some(reason) = shared.state.read().failed.clone() {
+        for job in batch {
+            fail_job(shared, job, &reason, None);
+        }
+        return;
+    }
+    let mut sync: Option<wal::PendingSync> = None;
+    for job in &mut batch {
+        if let Some(next) = job.sync.take() {
+            match &mut sync {
+                Some(s) => s.merge(next),
+                None => sync = Some(next),
+            }
+        }
+    }
+    match sync.as_ref().map_or(Ok(()), wal::PendingSync::run) {
+        Ok(()) => publish(shared, batch),
+        Err(e) => {
+            let e = Arc::new(e);
+            for job in batch {
+                fail_job(
+                    shared,
+                    job,
+                    "syncing the log failed",
+                    Some(StoreError::Unavailable {
+                        reason: e.to_string(),
+                        source: Some(Box::new(SharedError(Arc::clone(&e)))),
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// Makes durable batches visible to readers and watchers, compacts, and answers the callers.
+fn publish(shared: &Shared, jobs: Vec<Job>) {
+    let mut replies = Vec::new();
+    {
+        let mut st = shared.state.write();
+        for job in jobs {
+            for entry in job.entries {
+                st.log.push(entry);
+            }
+            st.visible = st.visible.max(job.head);
+            if let Some(rev) = job.compact_to
+                && rev > st.compacted
+            {
+                st.compacted = rev;
+            }
+            replies.extend(job.staged);
+        }
+        let limit = i64::try_from(shared.history_revisions).unwrap_or(i64::MAX);
+        if st.visible - st.compacted > limit {
+            st.compacted = st.visible - limit;
+        }
+        compact_index(&mut st, &shared.snapshot_readers);
+    }
+    shared.wakers.lock().wake_all();
+    for s in replies {
+        s.reply.send(s.result);
+    }
+}
+
+/// Rolls back a batch that cannot be made durable, stops the store's writes (the log's state
+/// after a failed write or sync cannot be trusted, so it is never retried) and answers every
+/// caller with `Unavailable`.
+fn fail_job(shared: &Shared, job: Job, what: &str, error: Option<StoreError>) {
+    let reason = {
+        let mut st = shared.state.write();
+        let visible = st.visible;
+        st.index.rollback_after(visible, &job.touched);
+        match &st.failed {
+            Some(reason) => reason.clone(),
+            None => {
+                let reason = match &error {
+                    Some(e) => format!("{what} at revision {}: {e}", job.head),
+                    None => format!("{what} at revision {}", job.head),
+                };
+                tracing::error!(%reason, "the store stops accepting writes");
+                st.failed = Some(reason.clone());
+                reason
+            }
+        }
+    };
+    let shared_err = error.map(Arc::new);
+    for s in job.staged {
+        s.reply.send(Err(StoreError::Unavailable {
+            reason: reason.clone(),
+            source: shared_err
+                .as_ref()
+                .map(|e| Box::new(SharedError(Arc::clone(e))) as _),
+        }));
+    }
+}
 
 /// Evaluates a transaction against the index's newest state (staged writes of the batch
 /// included) and applies its writes at `head + 1`. Returns the response, the operations to log

@@ -20,7 +20,7 @@
 //! are named `snap-<revision, 16 hex digits>.snap`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -182,17 +182,36 @@ fn check_order(data: &SnapshotData) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A writer that checksums what goes through it.
+/// A buffered writer that checksums what goes through it, a whole buffer at a time.
 struct CrcWriter<W> {
     inner: W,
+    buf: Vec<u8>,
     crc: u32,
 }
+
+/// How much [`CrcWriter`] buffers before it checksums and writes.
+const CRC_WRITER_BUFFER: usize = 1 << 20;
 
 impl<W: Write> CrcWriter<W> {
     /// Writes and checksums `bytes`.
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.crc = crc32c::crc32c_append(self.crc, bytes);
-        self.inner.write_all(bytes)
+        if self.buf.len() + bytes.len() > CRC_WRITER_BUFFER {
+            self.drain()?;
+        }
+        if bytes.len() >= CRC_WRITER_BUFFER {
+            self.crc = crc32c::crc32c_append(self.crc, bytes);
+            return self.inner.write_all(bytes);
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Checksums and writes what is buffered.
+    fn drain(&mut self) -> io::Result<()> {
+        self.crc = crc32c::crc32c_append(self.crc, &self.buf);
+        self.inner.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
     }
 
     /// Writes a length as u32 LE (an error beyond u32).
@@ -216,10 +235,11 @@ fn write_to(tmp: &Path, data: &SnapshotData) -> Result<(), StoreError> {
         .open(tmp)
         .map_err(io_err("create", tmp))?;
     let mut w = CrcWriter {
-        inner: BufWriter::with_capacity(1 << 20, file),
+        inner: file,
+        buf: Vec::with_capacity(CRC_WRITER_BUFFER),
         crc: 0,
     };
-    let body = |w: &mut CrcWriter<BufWriter<File>>| -> io::Result<()> {
+    let body = |w: &mut CrcWriter<File>| -> io::Result<()> {
         w.put(MAGIC)?;
         w.put(&FORMAT_VERSION.to_le_bytes())?;
         w.put(&data.revision.to_le_bytes())?;
@@ -244,16 +264,13 @@ fn write_to(tmp: &Path, data: &SnapshotData) -> Result<(), StoreError> {
                 }
             }
         }
+        w.drain()?;
         let crc = w.crc;
         w.inner.write_all(&crc.to_le_bytes())?;
         w.inner.flush()
     };
     body(&mut w).map_err(io_err("write", tmp))?;
-    let file = w
-        .inner
-        .into_inner()
-        .map_err(|e| StoreError::io("write", tmp, e.into_error()))?;
-    file.sync_all().map_err(io_err("fsync", tmp))
+    w.inner.sync_all().map_err(io_err("fsync", tmp))
 }
 
 /// A bounds-checked, checksum-free reader over a snapshot file whose checksum has already been

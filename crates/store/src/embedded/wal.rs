@@ -45,6 +45,45 @@ use bytes::Bytes;
 use crate::error::StoreError;
 use crate::types::Revision;
 
+/// A sync detached from the log by [`Wal::detach_sync`].
+#[derive(Debug)]
+pub(crate) struct PendingSync {
+    /// The active segment, when it has unsynced appends.
+    file: Option<File>,
+    /// Its path, for errors.
+    path: PathBuf,
+    /// The directory, when a segment was created in it.
+    dir: Option<PathBuf>,
+}
+
+impl PendingSync {
+    /// Merges a later sync into this one: syncing the later segment covers the earlier
+    /// (a segment is synced before the log moves past it).
+    pub(crate) fn merge(&mut self, later: PendingSync) {
+        if later.file.is_some() {
+            self.file = later.file;
+            self.path = later.path;
+        }
+        if later.dir.is_some() {
+            self.dir = later.dir;
+        }
+    }
+
+    /// `fdatasync` of the segment, then fsync of the directory.
+    ///
+    /// # Errors
+    /// `Io`: the log can no longer be trusted.
+    pub(crate) fn run(&self) -> Result<(), StoreError> {
+        if let Some(file) = &self.file {
+            file.sync_data().map_err(io_err("fdatasync", &self.path))?;
+        }
+        if let Some(dir) = &self.dir {
+            sync_dir(dir)?;
+        }
+        Ok(())
+    }
+}
+
 /// Bytes of a record frame before the body: length and checksum.
 const HEADER_BYTES: usize = 8;
 
@@ -841,21 +880,36 @@ impl Wal {
         Ok(())
     }
 
-    /// Makes everything appended so far durable: `fdatasync` of the active segment, and an
-    /// fsync of the directory when a segment was created since the last sync.
+    /// What makes everything appended so far durable, to run on another thread while appends
+    /// go on (a pipelined group commit): `fdatasync` of the active segment (a full segment is
+    /// synced when the log moves past it) and an fsync of the directory when a segment was
+    /// created. The log counts it as done: the caller must run it, and must treat its failure
+    /// as the log's failure (reopen the store).
+    pub(crate) fn detach_sync(&mut self) -> Result<PendingSync, StoreError> {
+        self.check_usable()?;
+        let pending = PendingSync {
+            file: self
+                .unsynced
+                .then(|| self.file.try_clone())
+                .transpose()
+                .map_err(io_err("dup", self.active_path()))?,
+            path: self.active_path().to_path_buf(),
+            dir: self.dir_dirty.then(|| self.dir.clone()),
+        };
+        self.unsynced = false;
+        self.dir_dirty = false;
+        Ok(pending)
+    }
+
+    /// Makes everything appended so far durable, on this thread ([`Wal::detach_sync`] run
+    /// at once).
     ///
     /// # Errors
     /// `Io`; after a failure the log refuses everything (`Unavailable`): a failed `fdatasync`
     /// is never retried, since the kernel may have dropped the dirty pages it failed to write.
+    #[cfg(test)]
     pub(crate) fn sync(&mut self) -> Result<(), StoreError> {
-        self.check_usable()?;
-        if self.unsynced {
-            let path = self.active_path().to_path_buf();
-            let result = self.file.sync_data().map_err(io_err("fdatasync", &path));
-            self.poison_on_error(result)?;
-            self.unsynced = false;
-        }
-        let result = self.sync_dir_if_needed();
+        let result = self.detach_sync().and_then(|p| p.run());
         self.poison_on_error(result)
     }
 

@@ -86,6 +86,14 @@ impl EventLog {
         (out, next.max(from))
     }
 
+    /// The keys written in revisions up to and including `revision`.
+    pub(crate) fn keys_through(&self, revision: Revision) -> impl Iterator<Item = &Arc<str>> {
+        self.entries
+            .iter()
+            .take_while(move |e| e.revision <= revision)
+            .flat_map(|e| e.events.iter().map(|ev| &ev.kv.key))
+    }
+
     /// The number of retained revisions.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -303,6 +303,52 @@ fn ages_of_unset_and_future_timestamps() {
     assert_eq!(since(Some(&skew), now()), "0s");
 }
 
+#[test]
+fn every_column_is_described_as_upstream_describes_it() {
+    for (group, kind) in PRINTED {
+        for column in printer_for(group, kind).columns() {
+            let undocumented = *kind == "Status" && column.name == "Message";
+            assert_eq!(
+                column.description.is_empty(),
+                undocumented,
+                "{kind} {}",
+                column.name
+            );
+            assert!(["string", "integer", "boolean", "date"].contains(&column.type_.as_str()));
+        }
+    }
+    let description = |group, kind, column: &str| {
+        printer_for(group, kind)
+            .columns()
+            .iter()
+            .find(|c| c.name == column)
+            .map(|c| c.description.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        description("", "Pod", "Restarts"),
+        "The number of times the containers in this pod have been restarted and when the last \
+         container in this pod has restarted."
+    );
+    assert_eq!(
+        description("", "ResourceQuota", "Limit"),
+        "Limits control the maximum amount of cpu/memory that a container may use independent of \
+         contention on the node."
+    );
+    assert_eq!(
+        description("networking.k8s.io", "Ingress", "Class"),
+        "The name of the IngressClass resource that should be used for additional configuration"
+    );
+    assert_eq!(
+        description("", "Node", "Version"),
+        "Kubelet Version reported by the node."
+    );
+    assert_eq!(
+        description("apps", "ReplicaSet", "Ready"),
+        "The number of ready replicas for this replica set."
+    );
+}
+
 /// Every printer of the registry, by group and kind.
 const PRINTED: &[(&str, &str)] = &[
     ("", "Pod"),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod object;
+pub mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod resources;

@@ -1,0 +1,2 @@
+//! Patches applied by the API server to live objects.
+pub mod strategic;

@@ -51,7 +51,6 @@
 //! marked `$patch`, and the `null`s it discards) is kept as upstream has it.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use kubernaut_api_types::scheme::Scheme;
@@ -1805,12 +1804,1326 @@ fn swap_range(data: &mut impl SortData, a: usize, b: usize, n: usize) {
     }
 }
 
-impl fmt::Display for PatchMeta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "strategy {:?}", self.strategies.join(","))?;
-        if let Some(key) = self.merge_key() {
-            write!(f, ", merge key {key:?}")?;
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn schemas() -> &'static (Scheme, PatchSchemas) {
+        static SCHEMAS: OnceLock<(Scheme, PatchSchemas)> = OnceLock::new();
+        SCHEMAS.get_or_init(|| (Scheme::builtin(), PatchSchemas::new()))
+    }
+
+    fn schema(api_version: &str, kind: &str) -> Arc<PatchSchema> {
+        let (scheme, schemas) = schemas();
+        schemas
+            .get(scheme, api_version, kind)
+            .expect("a built-in kind")
+    }
+
+    fn pod(original: Value, patch: Value) -> Result<Value> {
+        apply(&original, &patch, &schema("v1", "Pod"))
+    }
+
+    fn deployment(original: Value, patch: Value) -> Result<Value> {
+        apply(&original, &patch, &schema("apps/v1", "Deployment"))
+    }
+
+    fn names(list: &Value) -> Vec<&str> {
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .map(|item| item["name"].as_str().expect("a name"))
+            .collect()
+    }
+
+    fn pod_with_containers(containers: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+               "spec": {"containers": containers}})
+    }
+
+    // --- patch metadata -----------------------------------------------------------------------
+
+    #[test]
+    fn schema_carries_upstream_patch_metadata_for_built_in_kinds() {
+        // (apiVersion, kind, field path, strategies, merge key)
+        type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a str, Option<&'a str>);
+        let cases: &[Case] = &[
+            (
+                "v1",
+                "Pod",
+                &["metadata", "ownerReferences"],
+                "merge",
+                Some("uid"),
+            ),
+            ("v1", "Pod", &["metadata", "finalizers"], "merge", None),
+            ("v1", "Pod", &["spec", "containers"], "merge", Some("name")),
+            (
+                "v1",
+                "Pod",
+                &["spec", "initContainers"],
+                "merge",
+                Some("name"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "ephemeralContainers"],
+                "merge",
+                Some("name"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "volumes"],
+                "merge,retainKeys",
+                Some("name"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "imagePullSecrets"],
+                "merge",
+                Some("name"),
+            ),
+            ("v1", "Pod", &["spec", "hostAliases"], "merge", Some("ip")),
+            (
+                "v1",
+                "Pod",
+                &["spec", "topologySpreadConstraints"],
+                "merge",
+                Some("topologyKey"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "containers", "ports"],
+                "merge",
+                Some("containerPort"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "containers", "env"],
+                "merge",
+                Some("name"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "containers", "volumeMounts"],
+                "merge",
+                Some("mountPath"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["spec", "containers", "volumeDevices"],
+                "merge",
+                Some("devicePath"),
+            ),
+            (
+                "v1",
+                "Pod",
+                &["status", "conditions"],
+                "merge",
+                Some("type"),
+            ),
+            ("v1", "Pod", &["status", "podIPs"], "merge", Some("ip")),
+            ("v1", "Pod", &["spec", "tolerations"], "", None),
+            ("v1", "Pod", &["spec", "containers", "args"], "", None),
+            ("v1", "Service", &["spec", "ports"], "merge", Some("port")),
+            ("v1", "ServiceAccount", &["secrets"], "merge", Some("name")),
+            ("v1", "Node", &["spec", "podCIDRs"], "merge", None),
+            (
+                "v1",
+                "Node",
+                &["status", "conditions"],
+                "merge",
+                Some("type"),
+            ),
+            (
+                "v1",
+                "Node",
+                &["status", "addresses"],
+                "merge",
+                Some("type"),
+            ),
+            (
+                "v1",
+                "Namespace",
+                &["status", "conditions"],
+                "merge",
+                Some("type"),
+            ),
+            (
+                "apps/v1",
+                "Deployment",
+                &["spec", "strategy"],
+                "retainKeys",
+                None,
+            ),
+            (
+                "apps/v1",
+                "Deployment",
+                &["status", "conditions"],
+                "merge",
+                Some("type"),
+            ),
+            (
+                "apps/v1",
+                "ReplicaSet",
+                &["status", "conditions"],
+                "merge",
+                Some("type"),
+            ),
+            (
+                "apps/v1",
+                "Deployment",
+                &["spec", "template", "spec", "containers", "env"],
+                "merge",
+                Some("name"),
+            ),
+        ];
+        for (api_version, kind, path, strategy, merge_key) in cases {
+            let schema = schema(api_version, kind);
+            let meta = schema
+                .patch_meta(path)
+                .unwrap_or_else(|| panic!("{kind} {path:?} is in the schema"));
+            assert_eq!(meta.strategies().join(","), *strategy, "{kind} {path:?}");
+            assert_eq!(meta.merge_key(), *merge_key, "{kind} {path:?}");
         }
-        Ok(())
+        assert!(
+            schema("v1", "Pod")
+                .patch_meta(&["spec", "nonsense"])
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn every_built_in_kind_has_a_patch_schema_built_once() {
+        let (scheme, schemas) = schemas();
+        for resource in scheme.resources() {
+            let api_version = if resource.group.is_empty() {
+                resource.version.clone()
+            } else {
+                format!("{}/{}", resource.group, resource.version)
+            };
+            let first = schemas.get(scheme, &api_version, &resource.kind);
+            let first = first.unwrap_or_else(|| panic!("{api_version} {}", resource.kind));
+            assert!(
+                first.patch_meta(&["metadata"]).is_some(),
+                "{}",
+                resource.kind
+            );
+            let again = schemas.get(scheme, &api_version, &resource.kind);
+            assert!(Arc::ptr_eq(&first, &again.expect("cached")));
+        }
+        assert!(schemas.get(scheme, "example.com/v1", "Widget").is_none());
+    }
+
+    #[test]
+    fn recursive_schemas_are_read_once_per_definition() {
+        let schema = PatchSchema::from_json_schema(&json!({
+            "type": "object",
+            "properties": {"root": {"$ref": "#/$defs/Tree"}},
+            "$defs": {"Tree": {
+                "type": "object",
+                "properties": {
+                    "children": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/Tree"},
+                        "x-kubernetes-patch-strategy": "merge",
+                        "x-kubernetes-patch-merge-key": "id",
+                    },
+                    "parent": {"anyOf": [{"$ref": "#/$defs/Tree"}, {"type": "null"}]},
+                },
+            }},
+        }));
+        let deep = ["root", "children", "parent", "children", "children"];
+        let meta = schema.patch_meta(&deep).expect("recursive path");
+        assert_eq!(meta.merge_key(), Some("id"));
+        assert!(schema.nodes.len() < 10, "{} nodes", schema.nodes.len());
+    }
+
+    // --- maps ---------------------------------------------------------------------------------
+
+    #[test]
+    fn maps_merge_and_null_deletes_a_label() {
+        let live = json!({"metadata": {"name": "p", "labels": {"app": "web", "tier": "front"}}});
+        let patch = json!({"metadata": {"labels": {"tier": null, "env": "prod"}}});
+        assert_eq!(
+            pod(live, patch).unwrap(),
+            json!({"metadata": {"name": "p", "labels": {"app": "web", "env": "prod"}}})
+        );
+    }
+
+    #[test]
+    fn null_for_a_missing_key_is_ignored() {
+        let live = json!({"metadata": {"name": "p"}});
+        let patch = json!({"metadata": {"labels": null, "annotations": {"a": null}}});
+        assert_eq!(
+            pod(live, patch).unwrap(),
+            json!({"metadata": {"name": "p", "annotations": {}}})
+        );
+    }
+
+    #[test]
+    fn new_subtrees_lose_nulls_and_maps_marked_with_a_directive() {
+        let live = json!({"spec": {"containers": []}});
+        let patch = json!({"spec": {"securityContext": {
+            "runAsUser": 1000,
+            "sysctls": null,
+            "seLinuxOptions": {"$patch": "delete", "level": "s0"},
+            "seccompProfile": {"type": "RuntimeDefault", "$retainKeys": ["type"]},
+        }}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["securityContext"],
+            json!({"runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}})
+        );
+    }
+
+    #[test]
+    fn a_value_of_another_type_replaces_the_live_one() {
+        let live = json!({"metadata": {"name": "p", "labels": "not a map"}});
+        let patch = json!({"metadata": {"labels": {"a": "b", "gone": null}}});
+        assert_eq!(
+            pod(live, patch).unwrap()["metadata"]["labels"],
+            json!({"a": "b"})
+        );
+        let live = json!({"spec": {"containers": {"name": "c"}}});
+        let patch = json!({"spec": {"containers": [{"name": "c"}]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["containers"],
+            json!([{"name": "c"}])
+        );
+    }
+
+    #[test]
+    fn patch_replace_in_a_map_replaces_it() {
+        let live = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
+        let patch = json!({"metadata": {"labels": {"$patch": "replace", "c": "3"}}});
+        assert_eq!(
+            pod(live, patch).unwrap(),
+            json!({"metadata": {"labels": {"c": "3"}}})
+        );
+    }
+
+    #[test]
+    fn patch_delete_in_a_map_empties_it() {
+        let live = json!({"spec": {"strategy": {"type": "Recreate"}, "replicas": 2}});
+        let patch = json!({"spec": {"strategy": {"$patch": "delete"}}});
+        assert_eq!(
+            deployment(live, patch).unwrap(),
+            json!({"spec": {"strategy": {}, "replicas": 2}})
+        );
+    }
+
+    #[test]
+    fn unknown_patch_directive_in_a_map_is_upstreams_error() {
+        let live = json!({"metadata": {"labels": {"a": "1"}}});
+        let err = pod(
+            live.clone(),
+            json!({"metadata": {"labels": {"$patch": "merge"}}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown patch type: merge in map: map[$patch:merge]"
+        );
+        assert_eq!(err.code(), 500);
+        let err = pod(live, json!({"metadata": {"$patch": 5, "name": "x"}})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown patch type: %!s(int64=5) in map: map[$patch:5 name:x]"
+        );
+    }
+
+    // --- lists merged by key ------------------------------------------------------------------
+
+    #[test]
+    fn containers_merge_by_name_keeping_unpatched_fields() {
+        let live = pod_with_containers(json!([
+            {"name": "app", "image": "app:1", "ports": [{"containerPort": 80}]},
+            {"name": "proxy", "image": "proxy:1"},
+        ]));
+        let patch = json!({"spec": {"containers": [{"name": "app", "image": "app:2"}]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["containers"],
+            json!([
+                {"name": "app", "image": "app:2", "ports": [{"containerPort": 80}]},
+                {"name": "proxy", "image": "proxy:1"},
+            ])
+        );
+    }
+
+    #[test]
+    fn a_new_item_goes_before_the_live_items_it_is_not_ordered_against() {
+        // Upstream interleaves server-only items after patch items that are not in the live
+        // list: a container added by a plain patch becomes the first one.
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "b"}]));
+        let patch = json!({"spec": {"containers": [{"name": "new", "image": "n"}]}});
+        let patched = pod(live, patch).unwrap();
+        assert_eq!(names(&patched["spec"]["containers"]), ["new", "a", "b"]);
+    }
+
+    #[test]
+    fn patched_items_keep_their_live_position() {
+        let live = pod_with_containers(json!([
+            {"name": "c", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+        ]));
+        let patch = json!({"spec": {"containers": [{"name": "c", "env": [
+            {"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["containers"][0]["env"],
+            json!([
+                {"name": "A", "value": "1"},
+                {"name": "B", "value": "3"},
+                {"name": "C", "value": "4"},
+            ])
+        );
+    }
+
+    #[test]
+    fn container_ports_merge_by_container_port_and_mounts_by_mount_path() {
+        let live = pod_with_containers(json!([{
+            "name": "c",
+            "ports": [{"containerPort": 80, "name": "http"}, {"containerPort": 443}],
+            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+        }]));
+        let patch = json!({"spec": {"containers": [{
+            "name": "c",
+            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "volumeMounts": [{"mountPath": "/data", "readOnly": true}],
+        }]}});
+        let patched = pod(live, patch).unwrap();
+        let container = &patched["spec"]["containers"][0];
+        assert_eq!(
+            container["ports"],
+            json!([{"containerPort": 80, "name": "http", "protocol": "TCP"},
+                   {"containerPort": 443}])
+        );
+        assert_eq!(
+            container["volumeMounts"],
+            json!([{"name": "data", "mountPath": "/data", "readOnly": true}])
+        );
+    }
+
+    #[test]
+    fn patch_delete_item_removes_it_by_merge_key() {
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "b"}, {"name": "a"}]));
+        let patch = json!({"spec": {"containers": [{"$patch": "delete", "name": "a"}]}});
+        let patched = pod(live, patch).unwrap();
+        assert_eq!(names(&patched["spec"]["containers"]), ["b"]);
+    }
+
+    #[test]
+    fn patch_replace_item_replaces_the_whole_list() {
+        let live = pod_with_containers(json!([{"name": "a", "image": "x"}, {"name": "b"}]));
+        let patch = json!({"spec": {"containers": [
+            {"name": "c", "image": "c", "$setElementOrder/ports": [{"containerPort": 1}]},
+            {"$patch": "replace"},
+            {"name": "d"},
+        ]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["containers"],
+            json!([{"name": "c", "image": "c"}, {"name": "d"}])
+        );
+    }
+
+    #[test]
+    fn patch_merge_item_is_rejected() {
+        let live = pod_with_containers(json!([{"name": "a"}]));
+        let patch = json!({"spec": {"containers": [{"$patch": "merge"}]}});
+        let err = pod(live.clone(), patch).unwrap_err();
+        assert_eq!(err, StrategicMergeError::MergeDirectiveInList);
+        let patch = json!({"spec": {"containers": [{"$patch": "bogus", "name": "a"}]}});
+        assert_eq!(
+            pod(live, patch).unwrap_err().to_string(),
+            "unknown patch type: bogus in map: map[$patch:bogus name:a]"
+        );
+    }
+
+    #[test]
+    fn item_without_the_merge_key_is_upstreams_error() {
+        let live = pod_with_containers(json!([{"name": "a"}]));
+        let patch = json!({"spec": {"containers": [{"image": "x", "ports": [1, 2.5]}]}});
+        assert_eq!(
+            pod(live.clone(), patch).unwrap_err().to_string(),
+            "map: map[image:x ports:[1 2.5]] does not contain declared merge key: name"
+        );
+        let patch = json!({"spec": {"containers": [{"$patch": "delete"}]}});
+        assert_eq!(
+            pod(live, patch).unwrap_err().to_string(),
+            "map: map[$patch:delete] does not contain declared merge key: name"
+        );
+    }
+
+    #[test]
+    fn owner_references_merge_by_uid() {
+        let live = json!({"metadata": {"ownerReferences": [
+            {"uid": "u1", "name": "rs-1", "kind": "ReplicaSet"}]}});
+        let patch = json!({"metadata": {"ownerReferences": [
+            {"uid": "u1", "controller": true}, {"uid": "u2", "name": "rs-2"}]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["metadata"]["ownerReferences"],
+            json!([
+                {"uid": "u1", "name": "rs-1", "kind": "ReplicaSet", "controller": true},
+                {"uid": "u2", "name": "rs-2"},
+            ])
+        );
+    }
+
+    #[test]
+    fn service_ports_merge_by_port() {
+        let live = json!({"spec": {"ports": [
+            {"port": 80, "targetPort": 8080, "protocol": "TCP"},
+            {"port": 443, "targetPort": 8443}]}});
+        let patch = json!({"spec": {"ports": [{"port": 443, "targetPort": 9443}]}});
+        let patched = apply(&live, &patch, &schema("v1", "Service")).unwrap();
+        assert_eq!(
+            patched["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080, "protocol": "TCP"},
+                   {"port": 443, "targetPort": 9443}])
+        );
+    }
+
+    #[test]
+    fn merge_strategy_list_of_maps_without_merge_key_is_an_error() {
+        let schema = PatchSchema::from_json_schema(&json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "a": {"type": "string"}}}, "x-kubernetes-patch-strategy": "merge"}}}));
+        let err = apply(
+            &json!({"items": [{"a": "1"}]}),
+            &json!({"items": [{"a": "2"}]}),
+            &schema,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot merge lists without merge key for struct"
+        );
+    }
+
+    // --- primitive lists ----------------------------------------------------------------------
+
+    #[test]
+    fn finalizers_merge_as_a_set() {
+        let live = json!({"metadata": {"finalizers": ["a", "b"]}});
+        let patched = pod(
+            live.clone(),
+            json!({"metadata": {"finalizers": ["c", "a"]}}),
+        )
+        .unwrap();
+        assert_eq!(patched["metadata"]["finalizers"], json!(["c", "a", "b"]));
+        let patched = pod(live, json!({"metadata": {"finalizers": ["b"]}})).unwrap();
+        assert_eq!(patched["metadata"]["finalizers"], json!(["a", "b"]));
+    }
+
+    #[test]
+    fn delete_from_primitive_list_removes_values() {
+        let live = json!({"metadata": {"finalizers": ["a", "b", "c", "b"]}});
+        let patch = json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["b", "x"]}});
+        assert_eq!(
+            pod(live.clone(), patch).unwrap()["metadata"]["finalizers"],
+            json!(["a", "c"])
+        );
+        // A deletion list of null deletes the list itself.
+        let patch = json!({"metadata": {"$deleteFromPrimitiveList/finalizers": null}});
+        assert_eq!(pod(live, patch).unwrap(), json!({"metadata": {}}));
+        // Without a live list there is nothing to delete from.
+        let patch = json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}});
+        assert_eq!(
+            pod(json!({"metadata": {}}), patch).unwrap(),
+            json!({"metadata": {}})
+        );
+    }
+
+    #[test]
+    fn additions_apply_before_deletions_of_the_same_list() {
+        let live = json!({"metadata": {"finalizers": ["a"]}});
+        let patch = json!({"metadata": {
+            "finalizers": ["b"], "$deleteFromPrimitiveList/finalizers": ["b", "a"]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["metadata"]["finalizers"],
+            json!([])
+        );
+    }
+
+    #[test]
+    fn malformed_delete_from_primitive_list_key_is_a_bad_request() {
+        let live = json!({"metadata": {"finalizers": ["a"]}});
+        let patch = json!({"metadata": {"$deleteFromPrimitiveList": ["a"]}});
+        let err = pod(live, patch).unwrap_err();
+        assert_eq!(err, StrategicMergeError::BadPatchFormatForPrimitiveList);
+        assert_eq!(err.to_string(), "invalid patch format of primitive list");
+        assert_eq!(err.code(), 400);
+    }
+
+    #[test]
+    fn mixed_item_types_are_upstreams_errors() {
+        let live = json!({"metadata": {"finalizers": ["a"]}});
+        let err = pod(live, json!({"metadata": {"finalizers": [1]}})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "list element types are not identical: [[a] [1]]"
+        );
+        let live = json!({"metadata": {"finalizers": []}});
+        let err = pod(live.clone(), json!({"metadata": {"finalizers": [["a"]]}})).unwrap_err();
+        assert_eq!(err, StrategicMergeError::ListOfLists);
+        assert_eq!(err.code(), 422);
+        let err = pod(live, json!({"metadata": {"finalizers": [null]}})).unwrap_err();
+        assert_eq!(err, StrategicMergeError::NullListItem);
+    }
+
+    #[test]
+    fn other_lists_are_replaced_and_lose_their_directives() {
+        let live = json!({"spec": {
+            "containers": [{"name": "c", "args": ["a", "b"]}],
+            "tolerations": [{"key": "old", "operator": "Exists"}],
+        }});
+        let patch = json!({"spec": {
+            "containers": [{"name": "c", "args": ["z"]}],
+            "tolerations": [{"key": "k", "$patch": "delete"}],
+        }});
+        let patched = pod(live, patch.clone()).unwrap();
+        assert_eq!(patched["spec"]["containers"][0]["args"], json!(["z"]));
+        assert_eq!(patched["spec"]["tolerations"], json!([{"key": "k"}]));
+        // A list with no live counterpart goes through upstream's `removeDirectives`, which
+        // drops the items marked `$patch`.
+        let live = pod_with_containers(json!([{"name": "c"}]));
+        assert_eq!(pod(live, patch).unwrap()["spec"]["tolerations"], json!([]));
+    }
+
+    // --- $retainKeys ----------------------------------------------------------------------------
+
+    #[test]
+    fn deployment_strategy_retain_keys_clears_rolling_update() {
+        let live = json!({"spec": {"strategy": {
+            "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}}});
+        let patch = json!({"spec": {"strategy": {
+            "$retainKeys": ["type"], "rollingUpdate": null, "type": "Recreate"}}});
+        assert_eq!(
+            deployment(live.clone(), patch).unwrap(),
+            json!({"spec": {"strategy": {"type": "Recreate"}}})
+        );
+        // Without the directive the map merges as any other.
+        let patch = json!({"spec": {"strategy": {"type": "Recreate"}}});
+        assert_eq!(
+            deployment(live, patch).unwrap()["spec"]["strategy"]["rollingUpdate"]["maxSurge"],
+            1
+        );
+    }
+
+    #[test]
+    fn volume_retain_keys_switches_the_volume_source() {
+        let live = json!({"spec": {"volumes": [
+            {"name": "data", "emptyDir": {"medium": "Memory"}},
+            {"name": "other", "emptyDir": {}}]}});
+        let patch = json!({"spec": {"volumes": [{
+            "name": "data", "$retainKeys": ["configMap", "name"], "configMap": {"name": "cfg"}}]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["spec"]["volumes"],
+            json!([{"name": "data", "configMap": {"name": "cfg"}},
+                   {"name": "other", "emptyDir": {}}])
+        );
+    }
+
+    #[test]
+    fn retain_keys_must_list_every_key_the_patch_sets() {
+        let live = json!({"spec": {"strategy": {"type": "RollingUpdate"}}});
+        let patch = json!({"spec": {"strategy": {
+            "$retainKeys": ["type"], "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2}}}});
+        let err = deployment(live.clone(), patch).unwrap_err();
+        assert_eq!(err, StrategicMergeError::BadPatchFormatForRetainKeys);
+        assert_eq!(err.to_string(), "invalid patch format of retainKeys");
+        let patch = json!({"spec": {"strategy": {"$retainKeys": "type"}}});
+        assert_eq!(
+            deployment(live.clone(), patch).unwrap_err(),
+            StrategicMergeError::BadPatchFormatForRetainKeys
+        );
+        let patch = json!({"spec": {"strategy": {"$retainKeys": [{"type": 1}]}}});
+        assert_eq!(
+            deployment(live, patch).unwrap_err(),
+            StrategicMergeError::Unhashable { type_name: GO_MAP }
+        );
+    }
+
+    // --- $setElementOrder -----------------------------------------------------------------------
+
+    #[test]
+    fn kubectl_apply_patch_with_set_element_order_updates_the_image() {
+        // The body kubectl 1.32 sent for `kubectl apply` of a changed image (research §2.2).
+        let last_applied = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}\n";
+        let live = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"},
+                         "annotations": {"deployment.kubernetes.io/revision": "1"}},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{
+                                      "name": "nginx", "image": "nginx:1.28",
+                                      "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                                      "imagePullPolicy": "IfNotPresent"}],
+                                      "restartPolicy": "Always"}}},
+        });
+        let patch = json!({
+            "metadata": {"annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": last_applied}},
+            "spec": {"template": {"spec": {
+                "$setElementOrder/containers": [{"name": "nginx"}],
+                "containers": [{"image": "nginx:1.29", "name": "nginx"}]}}},
+        });
+        let mut expected = live.clone();
+        expected["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
+            json!(last_applied);
+        expected["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.29");
+        assert_eq!(deployment(live, patch).unwrap(), expected);
+    }
+
+    #[test]
+    fn kubectl_edit_patch_replaces_container_statuses() {
+        // The body kubectl 1.32 sent for `kubectl edit pod` (research §2.2).
+        let live = json!({
+            "metadata": {"name": "nginx1", "namespace": "kubekart"},
+            "spec": {"containers": [{"name": "nginx1", "image": "nginx"}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "nginx1", "image": "nginx", "ready": true, "restartCount": 0}]},
+        });
+        let patch = json!({
+            "spec": {"$setElementOrder/containers": [{"name": "nginx1"}],
+                     "containers": [{"image": "nginx:edited", "name": "nginx1"}]},
+            "status": {"containerStatuses": [{"image": "nginx:edited", "imageID": "",
+                "name": "nginx1", "ready": true, "restartCount": 0,
+                "state": {"running": {"startedAt": "2026-11-25T07:10:28Z"}}}]},
+        });
+        let patched = pod(live, patch.clone()).unwrap();
+        assert_eq!(
+            patched["spec"]["containers"],
+            json!([{"name": "nginx1", "image": "nginx:edited"}])
+        );
+        assert_eq!(patched["status"]["phase"], "Running");
+        assert_eq!(
+            patched["status"]["containerStatuses"],
+            patch["status"]["containerStatuses"]
+        );
+    }
+
+    #[test]
+    fn set_element_order_alone_reorders_the_live_list() {
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]));
+        let patch = json!({"spec": {"$setElementOrder/containers": [
+            {"name": "c"}, {"name": "a"}, {"name": "b"}]}});
+        let patched = pod(live, patch).unwrap();
+        assert_eq!(names(&patched["spec"]["containers"]), ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn set_element_order_interleaves_server_only_items_by_live_position() {
+        // `s` only exists on the server: it stays before `b`, which it preceded in the live
+        // list, while the patch puts `b` before `a`.
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "s"}, {"name": "b"}]));
+        let patch = json!({"spec": {
+            "$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+            "containers": [{"name": "b", "image": "x"}]}});
+        let patched = pod(live, patch).unwrap();
+        assert_eq!(names(&patched["spec"]["containers"]), ["s", "b", "a"]);
+        assert_eq!(patched["spec"]["containers"][1]["image"], "x");
+    }
+
+    #[test]
+    fn set_element_order_sees_the_live_list_as_go_edits_it_in_place() {
+        // Renaming `a` to `x` next to a server-only `s`: upstream deletes `a` in the live
+        // list's own array and appends `x` into the freed slot, so the ordering step finds `x`
+        // after `s` in the "live" order.
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "s"}]));
+        let patch = json!({"spec": {
+            "$setElementOrder/containers": [{"name": "x"}],
+            "containers": [{"name": "x", "image": "i"}, {"$patch": "delete", "name": "a"}]}});
+        let patched = pod(live, patch).unwrap();
+        assert_eq!(names(&patched["spec"]["containers"]), ["s", "x"]);
+        // Without a server-only item the new list is just the patch's.
+        let live = pod_with_containers(json!([{"name": "a"}]));
+        let patch = json!({"spec": {
+            "$setElementOrder/containers": [{"name": "x"}],
+            "containers": [{"name": "x"}, {"$patch": "delete", "name": "a"}]}});
+        assert_eq!(
+            names(&pod(live, patch).unwrap()["spec"]["containers"]),
+            ["x"]
+        );
+    }
+
+    #[test]
+    fn set_element_order_for_a_new_list_drops_directive_items() {
+        let live = json!({"spec": {}});
+        let patch = json!({"spec": {
+            "$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+            "containers": [{"name": "b"}, {"name": "a"}, {"$patch": "delete", "name": "z"}]}});
+        assert_eq!(
+            names(&pod(live, patch).unwrap()["spec"]["containers"]),
+            ["b", "a"]
+        );
+    }
+
+    #[test]
+    fn set_element_order_orders_a_primitive_list() {
+        // The listed values in the listed order; `b`, known only to the server, stays before
+        // `c`, which followed it in the live list.
+        let live = json!({"metadata": {"finalizers": ["a", "b", "c"]}});
+        let patch = json!({"metadata": {
+            "$setElementOrder/finalizers": ["c", "d", "a"], "finalizers": ["d"]}});
+        assert_eq!(
+            pod(live, patch).unwrap()["metadata"]["finalizers"],
+            json!(["b", "c", "d", "a"])
+        );
+    }
+
+    #[test]
+    fn set_element_order_that_does_not_match_the_patch_is_upstreams_error() {
+        let live = pod_with_containers(json!([{"name": "a"}, {"name": "b"}]));
+        let patch = json!({"spec": {"$setElementOrder/containers": [{"name": "b"}],
+                                    "containers": [{"name": "a"}]}});
+        let err = pod(live.clone(), patch).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The order in patch list:\n[map[name:a]]\n doesn't match $setElementOrder list:\n\
+             [map[name:b]]\n"
+        );
+        let patch = json!({"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+                                    "containers": [{"name": "a"}, {"name": "b"}]}});
+        assert!(matches!(
+            pod(live.clone(), patch).unwrap_err(),
+            StrategicMergeError::SetElementOrderMismatch { .. }
+        ));
+        let patch = json!({"spec": {"$setElementOrder/containers": "a"}});
+        assert_eq!(
+            pod(live.clone(), patch).unwrap_err().to_string(),
+            "expected a []interface {}, but received a string"
+        );
+        let patch = json!({"spec": {"$setElementOrder": [{"name": "a"}]}});
+        let err = pod(live, patch).unwrap_err();
+        assert_eq!(
+            err,
+            StrategicMergeError::BadPatchFormatForSetElementOrderList
+        );
+        assert_eq!(err.code(), 400);
+    }
+
+    #[test]
+    fn set_element_order_of_an_empty_live_list_is_upstreams_error() {
+        let live = json!({"metadata": {"finalizers": []}});
+        let patch = json!({"metadata": {"$setElementOrder/finalizers": []}});
+        assert_eq!(
+            pod(live, patch).unwrap_err(),
+            StrategicMergeError::NoListElements
+        );
+    }
+
+    /// The test type of upstream's `strategicpatch` tests (`mergeItem`), as a JSON Schema.
+    fn merge_item_schema() -> PatchSchema {
+        PatchSchema::from_json_schema(&json!({
+            "type": "object",
+            "properties": {
+                "mergingList": {
+                    "type": "array", "items": {"$ref": "#/$defs/MergeItem"},
+                    "x-kubernetes-patch-strategy": "merge",
+                    "x-kubernetes-patch-merge-key": "name",
+                },
+                "mergingIntList": {
+                    "type": "array", "items": {"type": "integer"},
+                    "x-kubernetes-patch-strategy": "merge",
+                },
+                "nonMergingList": {"type": "array", "items": {"$ref": "#/$defs/MergeItem"}},
+                "retainKeysMap": {
+                    "$ref": "#/$defs/RetainKeysMergeItem",
+                    "x-kubernetes-patch-strategy": "retainKeys",
+                },
+                "simpleMap": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "$defs": {
+                "MergeItem": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "value": {"type": "string"},
+                    "other": {"type": "string"},
+                    "mergingList": {
+                        "type": "array", "items": {"$ref": "#/$defs/MergeItem"},
+                        "x-kubernetes-patch-strategy": "merge",
+                        "x-kubernetes-patch-merge-key": "name",
+                    },
+                }},
+                "RetainKeysMergeItem": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "value": {"type": "string"},
+                    "other": {"type": "string"},
+                    "simpleMap": {"type": "object", "additionalProperties": {"type": "string"}},
+                }},
+            },
+        }))
+    }
+
+    fn named(names: &[&str]) -> Value {
+        Value::Array(names.iter().map(|n| json!({"name": n})).collect())
+    }
+
+    #[test]
+    fn upstream_set_element_order_cases_give_upstreams_results() {
+        // (current, patch, result) from upstream's `strategicpatch` tests: the three-way patch
+        // applied to the current object.
+        let cases = [
+            (
+                json!({"mergingList": [{"name": "1", "other": "a"}, {"name": "3"}, {"name": "4"},
+                                       {"name": "2"}, {"name": "9"}]}),
+                json!({"$setElementOrder/mergingList": named(&["4", "2", "3", "1"])}),
+                json!({"mergingList": [{"name": "4"}, {"name": "2"}, {"name": "3"},
+                                       {"name": "1", "other": "a"}, {"name": "9"}]}),
+            ),
+            (
+                json!({"mergingList": named(&["1", "2", "9", "3", "4"])}),
+                json!({"$setElementOrder/mergingList": named(&["2", "1", "4", "3"])}),
+                json!({"mergingList": named(&["2", "1", "9", "4", "3"])}),
+            ),
+            (
+                json!({"mergingList": named(&["1", "2", "7", "9", "8", "3", "4"])}),
+                json!({"$setElementOrder/mergingList": named(&["2", "1", "4", "3"])}),
+                json!({"mergingList": named(&["2", "1", "7", "9", "8", "4", "3"])}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2]}),
+                json!({"$setElementOrder/mergingIntList": [3, 1, 2], "mergingIntList": [3]}),
+                json!({"mergingIntList": [3, 1, 2]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2]}),
+                json!({"$setElementOrder/mergingIntList": [1, 4, 2, 3],
+                       "mergingIntList": [4, 3]}),
+                json!({"mergingIntList": [1, 4, 2, 3]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 3]}),
+                json!({"$setElementOrder/mergingIntList": [2, 1],
+                       "$deleteFromPrimitiveList/mergingIntList": [3]}),
+                json!({"mergingIntList": [2, 1]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 3]}),
+                json!({"$setElementOrder/mergingIntList": [4, 2, 1], "mergingIntList": [4],
+                       "$deleteFromPrimitiveList/mergingIntList": [3]}),
+                json!({"mergingIntList": [4, 2, 1]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 3, 4, 2, 9]}),
+                json!({"$setElementOrder/mergingIntList": [4, 2, 3, 1]}),
+                json!({"mergingIntList": [4, 2, 3, 1, 9]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 9, 3, 4]}),
+                json!({"$setElementOrder/mergingIntList": [2, 1, 4, 3]}),
+                json!({"mergingIntList": [2, 1, 9, 4, 3]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 7, 9, 8, 3, 4]}),
+                json!({"$setElementOrder/mergingIntList": [2, 1, 4, 3]}),
+                json!({"mergingIntList": [2, 1, 7, 9, 8, 4, 3]}),
+            ),
+            (
+                json!({"mergingList": [{"name": "1"}, {"name": "2", "value": "dup1"},
+                                       {"name": "3"}, {"name": "2", "value": "dup2"},
+                                       {"name": "4"}]}),
+                json!({"$setElementOrder/mergingList": named(&["2", "1", "4", "3", "2"])}),
+                json!({"mergingList": [{"name": "2", "value": "dup1"},
+                                       {"name": "2", "value": "dup2"},
+                                       {"name": "1"}, {"name": "4"}, {"name": "3"}]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 3, 2, 4]}),
+                json!({"$setElementOrder/mergingIntList": [2, 1, 4, 3, 2]}),
+                json!({"mergingIntList": [2, 2, 1, 4, 3]}),
+            ),
+            (
+                json!({"mergingList": [{"name": "1", "other": "a"}, {"name": "3"}]}),
+                json!({"$setElementOrder/mergingList": named(&["1", "2"]),
+                       "mergingList": named(&["2"])}),
+                json!({"mergingList": [{"name": "1", "other": "a"}, {"name": "2"},
+                                       {"name": "3"}]}),
+            ),
+            (
+                json!({"mergingList": named(&["3"])}),
+                json!({"$setElementOrder/mergingList": named(&["1", "2"]),
+                       "mergingList": named(&["1", "2"])}),
+                json!({"mergingList": named(&["1", "2", "3"])}),
+            ),
+            (
+                json!({"mergingIntList": [1, 2, 4]}),
+                json!({"$setElementOrder/mergingIntList": [1, 2, 3], "mergingIntList": [3]}),
+                json!({"mergingIntList": [1, 2, 3, 4]}),
+            ),
+            (
+                json!({"mergingIntList": [1, 4, 2]}),
+                json!({"$setElementOrder/mergingIntList": [3, 1, 2], "mergingIntList": [3]}),
+                json!({"mergingIntList": [3, 1, 4, 2]}),
+            ),
+            (
+                json!({"mergingList": [{"name": "1", "other": "a"},
+                                       {"name": "2", "other": "b"}]}),
+                json!({"$setElementOrder/mergingList": named(&["1", "2"]),
+                       "mergingList": [{"name": "1", "value": null},
+                                       {"name": "2", "value": "2"}]}),
+                json!({"mergingList": [{"name": "1", "other": "a"},
+                                       {"name": "2", "value": "2", "other": "b"}]}),
+            ),
+            (
+                json!({"mergingList": [
+                    {"name": "1", "other": "a",
+                     "mergingList": [{"name": "2", "value": "2", "other": "d"}]},
+                    {"name": "2", "other": "b"}]}),
+                json!({"$setElementOrder/mergingList": named(&["1", "2"]),
+                       "mergingList": [{"$setElementOrder/mergingList": named(&["2", "1"]),
+                                        "name": "1",
+                                        "mergingList": [{"name": "1", "value": "1"}]}]}),
+                json!({"mergingList": [
+                    {"name": "1", "other": "a", "mergingList": [
+                        {"name": "2", "value": "2", "other": "d"},
+                        {"name": "1", "value": "1"}]},
+                    {"name": "2", "other": "b"}]}),
+            ),
+        ];
+        let schema = merge_item_schema();
+        for (current, patch, result) in cases {
+            assert_eq!(apply(&current, &patch, &schema).unwrap(), result, "{patch}");
+        }
+    }
+
+    #[test]
+    fn upstream_retain_keys_cases_give_upstreams_results() {
+        let cases = [
+            (
+                json!({"retainKeysMap": {"value": "foo"}}),
+                json!({"retainKeysMap": {"$retainKeys": ["other"], "other": "bar"}}),
+                json!({"retainKeysMap": {"other": "bar"}}),
+            ),
+            (
+                json!({"retainKeysMap": {"name": "type1", "value": "foo"}}),
+                json!({"retainKeysMap": {"$retainKeys": ["name", "other"], "name": "type2",
+                                         "other": "bar"}}),
+                json!({"retainKeysMap": {"name": "type2", "other": "bar"}}),
+            ),
+            (
+                json!({"retainKeysMap": {"name": "foo", "value": "bar", "other": "a"}}),
+                json!({"retainKeysMap": {"$retainKeys": ["name"], "value": null}}),
+                json!({"retainKeysMap": {"name": "foo"}}),
+            ),
+            (
+                json!({"retainKeysMap": {"name": "foo", "value": "bar",
+                                         "simpleMap": {"key1": "a", "key2": "b", "key3": "c"}}}),
+                json!({"retainKeysMap": {"$retainKeys": ["name", "simpleMap", "value"],
+                                         "simpleMap": {"key2": null}}}),
+                json!({"retainKeysMap": {"name": "foo", "value": "bar",
+                                         "simpleMap": {"key1": "a", "key3": "c"}}}),
+            ),
+        ];
+        let schema = merge_item_schema();
+        for (current, patch, result) in cases {
+            assert_eq!(apply(&current, &patch, &schema).unwrap(), result, "{patch}");
+        }
+    }
+
+    // --- documents and errors ------------------------------------------------------------------
+
+    #[test]
+    fn empty_and_null_patches_change_nothing() {
+        let live = pod_with_containers(json!([{"name": "a"}]));
+        assert_eq!(pod(live.clone(), json!({})).unwrap(), live);
+        assert_eq!(pod(live.clone(), Value::Null).unwrap(), live);
+    }
+
+    #[test]
+    fn patch_that_is_not_an_object_is_a_bad_request() {
+        let live = json!({});
+        let err = pod(live.clone(), json!([{"op": "add"}])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "json: cannot unmarshal array into Go value of type map[string]interface {}"
+        );
+        let api = ApiError::from(err);
+        assert_eq!((api.code(), api.reason()), (400, "BadRequest"));
+        assert_eq!(
+            pod(json!(1), json!({})).unwrap_err(),
+            StrategicMergeError::InvalidDocument
+        );
+    }
+
+    #[test]
+    fn errors_map_to_upstreams_answers() {
+        let api = ApiError::from(StrategicMergeError::BadPatchFormatForRetainKeys);
+        assert_eq!((api.code(), api.reason()), (400, "BadRequest"));
+        assert_eq!(api.message(), "invalid patch format of retainKeys");
+        let api = ApiError::from(StrategicMergeError::ListOfLists);
+        assert_eq!((api.code(), api.reason()), (422, "Invalid"));
+        let api = ApiError::from(StrategicMergeError::MergeDirectiveInList);
+        assert_eq!((api.code(), api.reason()), (500, ""));
+        assert_eq!(
+            api.message(),
+            "merging lists cannot yet be specified in the patch"
+        );
+        let api = ApiError::from(StrategicMergeError::NullListItem);
+        assert_eq!((api.code(), api.reason()), (500, "InternalError"));
+    }
+
+    #[test]
+    fn uncomparable_merge_key_values_fail_like_upstreams_panic() {
+        let live = pod_with_containers(json!([{"name": "a"}]));
+        let patch = json!({"spec": {"containers": [{"name": {"x": 1}}, {"name": {"x": 1}}]}});
+        assert_eq!(
+            pod(live, patch).unwrap_err(),
+            StrategicMergeError::Uncomparable { type_name: GO_MAP }
+        );
+    }
+
+    #[test]
+    fn unknown_fields_merge_maps_and_replace_lists() {
+        let live = json!({"spec": {"extra": {"a": 1, "list": [{"name": "x", "v": 1}]}}});
+        let patch = json!({"spec": {"extra": {"b": 2, "list": [{"name": "x", "v": 2}]}}});
+        assert_eq!(
+            pod(live, patch).unwrap(),
+            json!({"spec": {"extra": {"a": 1, "b": 2, "list": [{"name": "x", "v": 2}]}}})
+        );
+    }
+
+    #[test]
+    fn go_formatting_matches_fmt() {
+        assert_eq!(go_float(1.5), "1.5");
+        assert_eq!(go_float(123456.0), "123456");
+        assert_eq!(go_float(1e6), "1e+06");
+        assert_eq!(go_float(1.25e21), "1.25e+21");
+        assert_eq!(go_float(0.0001), "0.0001");
+        assert_eq!(go_float(0.00001), "1e-05");
+        assert_eq!(go_float(-2.5e-7), "-2.5e-07");
+        let v = json!({"b": [1, "x", null, true], "a": {"c": 2.5}});
+        assert_eq!(go_v(&v), "map[a:map[c:2.5] b:[1 x <nil> true]]");
+        assert_eq!(
+            go_s(&v),
+            "map[a:map[c:%!s(float64=2.5)] b:[%!s(int64=1) x %!s(<nil>) %!s(bool=true)]]"
+        );
+    }
+
+    // --- Go's stable sort ----------------------------------------------------------------------
+
+    struct Keys(Vec<(u8, usize)>);
+
+    impl SortData for Keys {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn less(&mut self, i: usize, j: usize) -> Result<bool> {
+            Ok(self.0[i].0 < self.0[j].0)
+        }
+        fn swap(&mut self, i: usize, j: usize) {
+            self.0.swap(i, j);
+        }
+    }
+
+    // --- properties -----------------------------------------------------------------------------
+
+    fn key() -> BoxedStrategy<String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "$patch", "$retainKeys", "$setElementOrder/containers",
+                "$setElementOrder/finalizers", "$deleteFromPrimitiveList/finalizers",
+                "$deleteFromPrimitiveList/containers", "$setElementOrder", "metadata", "spec",
+                "template", "containers", "name", "image", "finalizers", "labels", "strategy",
+                "ports", "containerPort", "env", "value", "type", "rollingUpdate", "volumes",
+            ]).prop_map(str::to_owned),
+            1 => "[a-z]{1,3}",
+        ]
+        .boxed()
+    }
+
+    fn plain_key() -> BoxedStrategy<String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "metadata",
+                "spec",
+                "template",
+                "containers",
+                "labels",
+                "strategy",
+                "name",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z]{1,3}",
+        ]
+        .boxed()
+    }
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-3i64..300).prop_map(Value::from),
+            (-1e3f64..1e3).prop_map(Value::from),
+            prop::sample::select(vec!["delete", "replace", "merge", "a", "b", "name", "type"])
+                .prop_map(Value::from),
+        ]
+    }
+
+    fn value(keys: BoxedStrategy<String>) -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn object(v: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+        v.prop_map(|v| match v {
+            Value::Object(_) => v,
+            other => json!({"spec": other}),
+        })
+    }
+
+    /// A plain map patch: objects and scalars, no lists, no directives.
+    fn map_patch() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-3i64..300).prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop::collection::btree_map(plain_key(), inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        })
+    }
+
+    /// RFC 7386 JSON merge patch.
+    fn merge_patch(target: &Value, patch: &Value) -> Value {
+        let Value::Object(patch) = patch else {
+            return patch.clone();
+        };
+        let mut target = match target {
+            Value::Object(map) => map.clone(),
+            _ => Map::new(),
+        };
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                let merged = merge_patch(target.get(key).unwrap_or(&Value::Null), value);
+                target.insert(key.clone(), merged);
+            }
+        }
+        Value::Object(target)
+    }
+
+    fn has_directive_key(v: &Value) -> bool {
+        match v {
+            Value::Object(map) => map
+                .iter()
+                .any(|(k, v)| is_directive_key(k) || has_directive_key(v)),
+            Value::Array(items) => items.iter().any(has_directive_key),
+            _ => false,
+        }
+    }
+
+    /// Container lists with a few names, directive items and order lists.
+    fn containers_patch() -> impl Strategy<Value = (Value, Value)> {
+        let name = prop::sample::select(vec!["a", "b", "c", "d"]);
+        let live_item = (name.clone(), prop::option::of("[a-z]{1,2}"))
+            .prop_map(|(n, image)| json!({"name": n, "image": image}));
+        let patch_item = prop_oneof![
+            (name.clone(), prop::option::of("[a-z]{1,2}"))
+                .prop_map(|(n, image)| json!({"name": n, "image": image})),
+            name.clone()
+                .prop_map(|n| json!({"$patch": "delete", "name": n})),
+            Just(json!({"$patch": "replace"})),
+        ];
+        (
+            prop::collection::vec(live_item, 0..6),
+            prop::option::of(prop::collection::vec(patch_item, 0..6)),
+            prop::option::of(prop::collection::vec(
+                name.prop_map(|n| json!({"name": n})),
+                0..5,
+            )),
+        )
+            .prop_map(|(live, patch, order)| {
+                let mut spec = Map::new();
+                if let Some(patch) = patch {
+                    spec.insert("containers".into(), Value::Array(patch));
+                }
+                if let Some(order) = order {
+                    spec.insert("$setElementOrder/containers".into(), Value::Array(order));
+                }
+                (
+                    json!({"spec": {"containers": live}}),
+                    json!({"spec": Value::Object(spec)}),
+                )
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn go_stable_sort_is_a_stable_sort(keys in prop::collection::vec(0u8..8, 0..90)) {
+            let mut data = Keys(keys.iter().copied().zip(0..).collect());
+            go_stable_sort(&mut data).unwrap();
+            let mut expected = data.0.clone();
+            expected.sort_by_key(|(k, i)| (*k, *i));
+            prop_assert_eq!(data.0, expected);
+        }
+
+        #[test]
+        fn arbitrary_patches_never_panic(
+            original in object(value(key())),
+            patch in value(key()),
+        ) {
+            let _ = apply(&original, &patch, &schema("apps/v1", "Deployment"));
+            let _ = apply(&original, &patch, &schema("v1", "Pod"));
+            let _ = apply(&original, &patch, &PatchSchema::default());
+        }
+
+        #[test]
+        fn results_never_carry_directives(
+            original in object(value(plain_key())),
+            patch in object(value(key())),
+        ) {
+            if let Ok(patched) = apply(&original, &patch, &schema("v1", "Pod")) {
+                prop_assert!(!has_directive_key(&patched), "{}", patched);
+            }
+        }
+
+        #[test]
+        fn container_list_patches_never_panic_nor_leak_directives(
+            (original, patch) in containers_patch(),
+        ) {
+            if let Ok(patched) = apply(&original, &patch, &schema("v1", "Pod")) {
+                prop_assert!(!has_directive_key(&patched), "{}", patched);
+                let containers = patched["spec"]["containers"].as_array().cloned().unwrap_or_default();
+                for container in &containers {
+                    prop_assert!(container.get("name").is_some());
+                }
+            }
+        }
+
+        #[test]
+        fn empty_patch_is_the_identity(original in object(value(key()))) {
+            let patched = apply(&original, &json!({}), &schema("apps/v1", "Deployment")).unwrap();
+            prop_assert_eq!(patched, original);
+        }
+
+        #[test]
+        fn plain_map_patch_is_a_json_merge_patch(
+            original in object(value(plain_key())),
+            patch in object(map_patch()),
+        ) {
+            let expected = merge_patch(&original, &patch);
+            prop_assert_eq!(
+                &apply(&original, &patch, &schema("apps/v1", "Deployment")).unwrap(),
+                &expected
+            );
+            prop_assert_eq!(&apply(&original, &patch, &PatchSchema::default()).unwrap(), &expected);
+        }
     }
 }

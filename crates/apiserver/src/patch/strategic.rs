@@ -2457,8 +2457,10 @@ mod tests {
 
     #[test]
     fn kubectl_apply_patch_with_set_element_order_updates_the_image() {
-        // The body kubectl 1.32 sent for `kubectl apply` of a changed image (research §2.2).
-        let last_applied = "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}\n";
+        // The body kubectl 1.32 sent for `kubectl apply` of a changed image (research
+        // transcripts), byte for byte.
+        const BODY: &str = r#"{"metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"annotations\":{},\"labels\":{\"app\":\"web\"},\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"image\":\"nginx:1.29\",\"name\":\"nginx\",\"ports\":[{\"containerPort\":80}]}]}}}}\n"}}, "spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "nginx"}], "containers": [{"image": "nginx:1.29", "name": "nginx"}]}}}}"#;
+        let patch: Value = serde_json::from_str(BODY).unwrap();
         let live = json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"},
@@ -2471,16 +2473,10 @@ mod tests {
                                       "imagePullPolicy": "IfNotPresent"}],
                                       "restartPolicy": "Always"}}},
         });
-        let patch = json!({
-            "metadata": {"annotations": {
-                "kubectl.kubernetes.io/last-applied-configuration": last_applied}},
-            "spec": {"template": {"spec": {
-                "$setElementOrder/containers": [{"name": "nginx"}],
-                "containers": [{"image": "nginx:1.29", "name": "nginx"}]}}},
-        });
+        let last_applied = "kubectl.kubernetes.io/last-applied-configuration";
         let mut expected = live.clone();
-        expected["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
-            json!(last_applied);
+        expected["metadata"]["annotations"][last_applied] =
+            patch["metadata"]["annotations"][last_applied].clone();
         expected["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.29");
         assert_eq!(deployment(live, patch).unwrap(), expected);
     }

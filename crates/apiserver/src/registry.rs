@@ -118,6 +118,7 @@ pub struct Registry {
     resources: Resources,
     caches: HashMap<(String, String), Arc<Cacher>>,
     admission: AdmissionChain,
+    patch_schemas: crate::patch::strategic::PatchSchemas,
 }
 
 impl std::fmt::Debug for Registry {
@@ -157,6 +158,7 @@ impl Registry {
             resources,
             caches,
             admission,
+            patch_schemas: crate::patch::strategic::PatchSchemas::new(),
         }
     }
 
@@ -183,6 +185,11 @@ impl Registry {
     /// The scheme.
     pub fn scheme(&self) -> &Scheme {
         &self.scheme
+    }
+
+    /// The strategic-merge patch metadata of every kind, computed once per kind.
+    pub fn patch_schemas(&self) -> &crate::patch::strategic::PatchSchemas {
+        &self.patch_schemas
     }
 
     /// The store.

@@ -103,7 +103,7 @@ pub async fn scale(
             let bytes = read_body(body).await?;
             let options = write_options(query, headers)?;
             let patch = if *method == Method::PATCH {
-                Some(crate::patch::parse_for_scale(&ct, &bytes)?)
+                Some(crate::patch::parse_for_scale(registry, &ct, &bytes)?)
             } else {
                 None
             };

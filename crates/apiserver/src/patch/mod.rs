@@ -2,6 +2,10 @@
 //! server-side apply, applied to the stored object inside the registry's guarded update, so a
 //! patch never loses a concurrent write.
 
+pub mod strategic;
+
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::auth::UserInfo;
@@ -20,7 +24,7 @@ pub const STRATEGIC_MERGE_PATCH: &str = "application/strategic-merge-patch+json"
 pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
 
 /// The patch types this server applies, for `415` answers.
-pub const SUPPORTED: &[&str] = &[JSON_PATCH, MERGE_PATCH];
+pub const SUPPORTED: &[&str] = &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH];
 
 /// A parsed patch document.
 #[derive(Debug)]
@@ -29,11 +33,39 @@ pub enum Document {
     Json(json_patch::Patch),
     /// An RFC 7386 merge document.
     Merge(Value),
+    /// A strategic merge patch, with the patched kind's patch metadata.
+    Strategic(Value, Arc<strategic::PatchSchema>),
 }
 
 impl Document {
-    fn parse(content_type: &str, body: &[u8]) -> Result<Self, ApiError> {
+    /// Parses a patch of type `content_type` to an object of `api_version`/`kind`.
+    ///
+    /// # Errors
+    /// `415` for an unsupported type (or a strategic merge patch of a kind without patch
+    /// metadata), `400` for a document that does not parse.
+    pub fn parse(
+        registry: &Registry,
+        api_version: &str,
+        kind: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Self, ApiError> {
         match content_type {
+            STRATEGIC_MERGE_PATCH => {
+                let Some(schema) =
+                    registry
+                        .patch_schemas()
+                        .get(registry.scheme(), api_version, kind)
+                else {
+                    return Err(ApiError::unsupported_media_type(
+                        content_type,
+                        &[JSON_PATCH, MERGE_PATCH],
+                    ));
+                };
+                let v: Value = serde_json::from_slice(body)
+                    .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+                Ok(Document::Strategic(v, schema))
+            }
             JSON_PATCH => serde_json::from_slice::<json_patch::Patch>(body)
                 .map(Document::Json)
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON Patch: {e}"))),
@@ -67,6 +99,7 @@ impl Document {
                 )
             })?,
             Document::Merge(p) => json_patch::merge(&mut doc, p),
+            Document::Strategic(p, schema) => return Ok(strategic::apply(current, p, schema)?),
         }
         Ok(doc)
     }
@@ -76,8 +109,12 @@ impl Document {
 ///
 /// # Errors
 /// As for any patch.
-pub fn parse_for_scale(content_type: &str, body: &[u8]) -> Result<Document, ApiError> {
-    Document::parse(content_type, body)
+pub fn parse_for_scale(
+    registry: &Registry,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Document, ApiError> {
+    Document::parse(registry, "autoscaling/v1", "Scale", content_type, body)
 }
 
 /// Patches an object or its status (`PATCH`).
@@ -98,7 +135,13 @@ pub async fn patch(
     query: &Query,
     user: &UserInfo,
 ) -> Result<Written, ApiError> {
-    let document = Document::parse(content_type, body)?;
+    let document = Document::parse(
+        registry,
+        &spec.api.api_version,
+        &spec.api.kind,
+        content_type,
+        body,
+    )?;
     if query.get("force").is_some() {
         return Err(ApiError::invalid(
             &crate::error::GroupKind::new("meta.k8s.io", "PatchOptions"),

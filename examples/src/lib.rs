@@ -3,4 +3,5 @@
 //! [`validate`] is the offline manifest checker behind `cargo run --example validate`: like
 //! `kubectl apply --dry-run`, without a cluster.
 
+pub mod local;
 pub mod validate;

@@ -284,6 +284,10 @@ impl Registry {
             }
         }
         let mut object = decoded.object;
+        // Upstream folds a Secret's write-only `stringData` into `data` when decoding it.
+        if let Some(secret) = object.downcast_mut::<kubernaut_api_types::core::v1::Secret>() {
+            secret.fold_string_data();
+        }
         object.set_defaults();
         Ok(object)
     }

@@ -160,6 +160,7 @@ impl ApiServerBuilder {
             metrics: Arc::new(Metrics::new()),
             server_address: self.config.advertise_address.clone(),
             shutdown: shutdown_rx,
+            openapi: std::sync::OnceLock::new(),
         });
         let server = ApiServer {
             state,
@@ -243,7 +244,12 @@ impl ApiServer {
             .advertise_address
             .rsplit_once(':')
             .map_or(("127.0.0.1", 6443), |(h, p)| (h, p.parse().unwrap_or(6443)));
-        if let Some(services) = registry.resources().get("", "services").cloned() {
+        if let Some(services) = registry.resources().get("", "services").cloned()
+            && registry
+                .get(&services, Some("default"), "kubernetes", None)
+                .await
+                .is_err()
+        {
             let svc = json!({"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
                 "spec": {"clusterIP": self.config.services.first_ip().to_string(),
@@ -258,10 +264,14 @@ impl ApiServer {
                 Err(e) => return Err(e),
             }
         }
+        // Endpoints may not point at loopback addresses (upstream validation): a server on
+        // 127.0.0.1 has a `kubernetes` Service without endpoints.
         if let (Some(endpoints), Ok(ip)) = (
             registry.resources().get("", "endpoints").cloned(),
             host.parse::<std::net::IpAddr>(),
-        ) {
+        ) && !ip.is_loopback()
+            && !ip.is_unspecified()
+        {
             let ep = json!({"apiVersion": "v1", "kind": "Endpoints",
                 "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
                 "subsets": [{"addresses": [{"ip": ip.to_string()}],

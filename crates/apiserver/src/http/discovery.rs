@@ -90,6 +90,14 @@ fn subresources(spec: &ResourceSpec) -> Vec<Subresource> {
     out
 }
 
+/// The subresource names of a resource, as discovery lists them.
+pub fn subresource_names(spec: &ResourceSpec) -> Vec<String> {
+    subresources(spec)
+        .into_iter()
+        .map(|s| s.name.to_owned())
+        .collect()
+}
+
 /// `/api`: the core group's versions.
 pub fn api_versions(server_address: &str) -> Value {
     json!({

@@ -44,6 +44,27 @@ pub struct ApiState {
     pub server_address: String,
     /// Becomes `true` when the server shuts down: long-running requests end.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The OpenAPI v3 documents, built on first use.
+    pub openapi: std::sync::OnceLock<crate::openapi::OpenApi>,
+}
+
+impl ApiState {
+    /// The OpenAPI documents of every served resource.
+    pub fn openapi(&self) -> &crate::openapi::OpenApi {
+        self.openapi.get_or_init(|| {
+            let resources: Vec<crate::openapi::OpenApiResource> = self
+                .registry
+                .resources()
+                .iter()
+                .map(|s| crate::openapi::OpenApiResource {
+                    resource: s.api.clone(),
+                    verbs: s.verbs.iter().map(|v| (*v).to_owned()).collect(),
+                    subresources: discovery::subresource_names(s),
+                })
+                .collect();
+            crate::openapi::OpenApi::build(self.registry.scheme(), &resources)
+        })
+    }
 }
 
 impl std::fmt::Debug for ApiState {
@@ -204,6 +225,30 @@ async fn route(
     if path.starts_with("/healthz/") || path.starts_with("/livez/") || path.starts_with("/readyz/")
     {
         return Ok(response::text(StatusCode::OK, "ok"));
+    }
+    if path == "/openapi/v3" || path == "/openapi/v3/" {
+        return get_only(Some(state.openapi().index().clone()));
+    }
+    if let Some(doc) = path.strip_prefix("/openapi/v3/") {
+        if method != Method::GET {
+            return Err(ApiError::method_not_allowed(method.as_str(), path));
+        }
+        let (bytes, hash) = state.openapi().document(doc).ok_or_else(not_found_path)?;
+        let mut r = response::with_type(
+            StatusCode::OK,
+            "application/json",
+            Bytes::copy_from_slice(bytes),
+        );
+        // A request naming the current hash may be cached for good, as upstream answers.
+        if query.get("hash") == Some(hash)
+            && let Ok(v) = http::HeaderValue::from_str("public, immutable")
+        {
+            r.headers_mut().insert(http::header::CACHE_CONTROL, v);
+        }
+        if let Ok(v) = http::HeaderValue::from_str(&format!("\"{hash}\"")) {
+            r.headers_mut().insert(http::header::ETAG, v);
+        }
+        return Ok(r);
     }
     let Some(parsed) = parsed else {
         return Err(not_found_path());

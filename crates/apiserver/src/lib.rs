@@ -3,5 +3,6 @@
 //! unchanged.
 
 pub mod error;
+pub mod protobuf;
 
 pub use error::{ApiError, GroupKind, GroupResource, Result};

@@ -8,7 +8,7 @@
 //!
 //! The body is the four magic bytes `k8s\0` followed by a `runtime.Unknown` envelope:
 //! `{1: typeMeta {1: apiVersion, 2: kind}, 2: raw, 3: contentEncoding, 4: contentType}`, where
-//! `raw` is the object's own message. A generated table ([`table`], from the upstream
+//! `raw` is the object's own message. A generated table (`table.rs`, from the upstream
 //! `generated.proto` definitions and the Go types behind them) says for every field number of
 //! every message its JSON name, its wire value and how upstream's Go type serialises it to
 //! JSON, so the result is exactly what `encoding/json` makes of the object that upstream's
@@ -215,6 +215,15 @@ pub fn decode(body: &[u8]) -> Result<Json, ProtobufError> {
     );
     object.insert("kind".to_owned(), Json::String(kind.to_owned()));
     Ok(Json::Object(object))
+}
+
+/// The `(apiVersion, kind)` pairs [`decode`] knows, sorted: every kind of the decoded group
+/// versions, the option kinds (`DeleteOptions`, ...) in each of them and in `meta.k8s.io/v1`,
+/// and the unversioned `v1` kinds (`Status`, ...).
+pub fn kinds() -> impl Iterator<Item = (&'static str, &'static str)> {
+    table::KINDS
+        .iter()
+        .map(|&(api_version, kind, _)| (api_version, kind))
 }
 
 // ---------------------------------------------------------------------------------------------

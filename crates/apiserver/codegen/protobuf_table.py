@@ -528,8 +528,9 @@ class Table:
         self.kinds = sorted(kinds)
 
     def check_marshalers(self):
-        """Every message whose Go type has its own JSON form must be a known special (unless
-        nothing can ever render it: no field holds it and it is no kind)."""
+        """Every message whose Go type has its own JSON form must be a known special, and every
+        Go field with a JSON form must be on the wire (unless nothing can ever render the
+        message: no field holds it and it is no kind)."""
         reachable = {msg["key"] for msg in self.messages.values()
                      if any(k[2] == msg["name"] for k in self.kinds)}
         for msg in self.messages.values():
@@ -539,6 +540,15 @@ class Table:
         for key, msg in self.messages.items():
             if key not in reachable:
                 continue
+            if not msg["special"] and msg["key"] not in STRING_LISTS:
+                # A Go field with a JSON form but no protobuf tag would be written by upstream
+                # (as its zero value) yet never sent: only TypeMeta (omitted when empty) may be.
+                for f in self.go[key]["fields"]:
+                    tag = struct_tag(f["tag"], "protobuf")
+                    if tag not in (None, "-") or struct_tag(f["tag"], "json") == "-":
+                        continue
+                    if not (f["embedded"] and self.go_type(f["type"])["str"] == "v1.TypeMeta"):
+                        die("%s.%s has a JSON form but no protobuf field" % (msg["name"], f["name"]))
             methods = set(self.go[key]["methods"])
             custom = bool(methods & {"MarshalJSON", "MarshalText"})
             if custom != (msg["special"] in ("Time", "MicroTime", "Duration", "RawJson",

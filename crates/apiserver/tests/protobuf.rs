@@ -123,6 +123,38 @@ fn decoded_kubectl_bodies_use_only_fields_the_schemas_know() {
 }
 
 #[test]
+fn decoded_kubectl_bodies_load_into_the_typed_objects_of_the_json_path() {
+    use kubernaut_api_types::scheme::Decoded;
+    let scheme = Scheme::builtin();
+    let mut loaded = 0;
+    let mut failures = Vec::new();
+    for (name, body, _) in fixtures() {
+        let decoded = match decode(&body) {
+            Ok(decoded) => decoded,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        match scheme.decode(&decoded) {
+            Ok(Decoded::Known(typed)) => {
+                loaded += 1;
+                let unknown: Vec<_> = typed
+                    .unknown_fields
+                    .iter()
+                    .map(|f| format!("{name}.{f}"))
+                    .filter(|f| !KNOWN_SCHEMA_GAPS.contains(&f.as_str()))
+                    .collect();
+                if !unknown.is_empty() {
+                    failures.push(format!("{name}: unknown fields {unknown:?}"));
+                }
+            }
+            Ok(Decoded::Unknown(_)) => {}
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(loaded >= 20, "only {loaded} fixtures are of modelled kinds");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn a_json_body_is_not_mistaken_for_protobuf() {
     assert!(matches!(
         decode(br#"{"kind":"Namespace"}"#),

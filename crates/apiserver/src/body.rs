@@ -38,12 +38,18 @@ pub fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
 /// Decodes a Kubernetes protobuf body into the JSON a client would have sent.
 ///
 /// # Errors
-/// `415` until the protobuf decoder is available.
-pub fn parse_protobuf(_bytes: &[u8]) -> Result<Value, ApiError> {
-    Err(ApiError::unsupported_media_type(
-        "application/vnd.kubernetes.protobuf",
-        &["application/json", "application/yaml"],
-    ))
+/// `400 BadRequest` naming what is wrong with the bytes; `415` for a kind the decoder does not
+/// know (upstream cannot decode it either).
+pub fn parse_protobuf(bytes: &[u8]) -> Result<Value, ApiError> {
+    crate::protobuf::decode(bytes).map_err(|e| match e {
+        crate::protobuf::ProtobufError::UnknownKind { .. } => ApiError::unsupported_media_type(
+            crate::protobuf::MEDIA_TYPE,
+            &["application/json", "application/yaml"],
+        ),
+        other => ApiError::bad_request(format!(
+            "the body of the request could not be decoded as protobuf: {other}"
+        )),
+    })
 }
 
 #[cfg(test)]

@@ -23,3 +23,28 @@ pub mod tls;
 
 pub use error::{ApiError, GroupKind, GroupResource, Result};
 pub use server::{ApiServer, ApiServerBuilder, ApiServerConfig};
+
+/// Entry points for the fuzz targets in `crates/apiserver/fuzz`; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes `data` as a request body of the media type its first byte picks (JSON, YAML,
+    /// protobuf), then as a typed object of the kind it names, as the server does with a body.
+    pub fn request_body(data: &[u8]) {
+        let Some((&selector, body)) = data.split_first() else {
+            return;
+        };
+        let ct = match selector % 3 {
+            0 => "application/json",
+            1 => "application/yaml",
+            _ => "application/vnd.kubernetes.protobuf",
+        };
+        if let Ok(value) = crate::http::decode_body(ct, body) {
+            let scheme = kubernaut_api_types::scheme::Scheme::builtin();
+            if let Ok(kubernaut_api_types::scheme::Decoded::Known(mut d)) = scheme.decode(&value) {
+                d.object.set_defaults();
+                let _ = d.object.validate();
+                let _ = crate::object::encode_for_storage(&d.object.to_json());
+            }
+        }
+    }
+}

@@ -516,7 +516,7 @@ pub(crate) async fn body_value(headers: &HeaderMap, body: Body) -> Result<Value,
 ///
 /// # Errors
 /// `415` for an unsupported type, `400` for a body that does not decode.
-pub(crate) fn decode_body(ct: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+pub fn decode_body(ct: &str, bytes: &[u8]) -> Result<Value, ApiError> {
     match ct {
         "application/json" => crate::body::parse_json(bytes),
         "application/yaml" | "application/x-yaml" | "text/yaml" => crate::body::parse_yaml(bytes),

@@ -1,0 +1,245 @@
+//! Legacy discovery (`/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`): what the server
+//! serves, and resolving the names kubectl accepts (`deploy`, `deployments.apps`, `Pod`) to an
+//! [`ApiResource`] for [`Api::all_with`](crate::Api::all_with) and friends.
+
+use http::Method;
+use kubernaut_api_types::meta::{APIGroupList, APIResource, APIResourceList, APIVersions};
+use kubernaut_api_types::{ApiResource, Scope};
+
+use crate::api::build_request;
+use crate::client::Client;
+use crate::error::Error;
+
+/// One kind the server serves, with its verbs and subresources.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiscoveredResource {
+    /// The kind, as [`Api`](crate::Api) needs it.
+    pub resource: ApiResource,
+    /// The verbs (`get`, `list`, `watch`, `create`, ...).
+    pub verbs: Vec<String>,
+    /// The subresources (`status`, `scale`, ...).
+    pub subresources: Vec<String>,
+}
+
+impl DiscoveredResource {
+    /// Whether the server allows `verb` on this resource.
+    pub fn supports(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == verb)
+    }
+}
+
+/// One version of an API group and its resources.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupVersion {
+    /// `group/version` (`v1` for the core group).
+    pub group_version: String,
+    /// The version (`v1`).
+    pub version: String,
+    /// The resources, subresources folded into their parents.
+    pub resources: Vec<DiscoveredResource>,
+}
+
+/// An API group and its versions, the preferred one first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiGroup {
+    /// The group's name (empty for the core group).
+    pub name: String,
+    /// The version the server prefers.
+    pub preferred_version: String,
+    /// The versions, the preferred one first, then as the server lists them.
+    pub versions: Vec<GroupVersion>,
+}
+
+/// A snapshot of the server's legacy discovery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Discovery {
+    groups: Vec<ApiGroup>,
+    failed: Vec<(String, String)>,
+}
+
+impl Discovery {
+    /// Reads discovery: `/api` and `/api/v1` for the core group, `/apis` and every
+    /// `/apis/{group}/{version}` (fetched concurrently). A group version that fails (an
+    /// aggregated API whose backend is down) is left out and listed by
+    /// [`Discovery::failed`], as kubectl carries on without it.
+    ///
+    /// # Errors
+    /// The core group or the group list could not be read.
+    pub async fn run(client: &Client) -> Result<Discovery, Error> {
+        let versions: APIVersions = client
+            .request(build_request(Method::GET, "/api".to_owned(), None)?)
+            .await?;
+        let group_list: APIGroupList = client
+            .request(build_request(Method::GET, "/apis".to_owned(), None)?)
+            .await?;
+
+        let mut wanted: Vec<(usize, String)> = Vec::new();
+        let mut groups = vec![ApiGroup {
+            name: String::new(),
+            preferred_version: versions.versions.first().cloned().unwrap_or_default(),
+            versions: Vec::new(),
+        }];
+        for v in &versions.versions {
+            wanted.push((0, v.clone()));
+        }
+        for group in &group_list.groups {
+            let preferred = group
+                .preferred_version
+                .as_ref()
+                .map(|p| p.version.clone())
+                .or_else(|| group.versions.first().map(|v| v.version.clone()))
+                .unwrap_or_default();
+            let index = groups.len();
+            groups.push(ApiGroup {
+                name: group.name.clone(),
+                preferred_version: preferred.clone(),
+                versions: Vec::new(),
+            });
+            let mut listed: Vec<&str> = group.versions.iter().map(|v| v.version.as_str()).collect();
+            // The preferred version first.
+            listed.sort_by_key(|v| *v != preferred);
+            for v in listed {
+                wanted.push((index, format!("{}/{v}", group.name)));
+            }
+        }
+
+        let fetches = wanted.iter().map(|(index, gv)| {
+            let path = if *index == 0 {
+                format!("/api/{gv}")
+            } else {
+                format!("/apis/{gv}")
+            };
+            async move {
+                let list: Result<APIResourceList, Error> =
+                    match build_request(Method::GET, path, None) {
+                        Ok(request) => client.request(request).await,
+                        Err(e) => Err(e),
+                    };
+                (*index, gv.clone(), list)
+            }
+        });
+        let results = futures::future::join_all(fetches).await;
+
+        let mut failed = Vec::new();
+        for (index, gv, list) in results {
+            match list {
+                Ok(list) => {
+                    let group = &mut groups[index];
+                    let version = kubernaut_api_types::split_api_version(&gv).1.to_owned();
+                    group.versions.push(GroupVersion {
+                        resources: resources_of(&group.name, &version, &list.resources),
+                        group_version: gv,
+                        version,
+                    });
+                }
+                Err(e) if index == 0 => return Err(e),
+                Err(e) => failed.push((gv, e.to_string())),
+            }
+        }
+        Ok(Discovery { groups, failed })
+    }
+
+    /// The groups, the core group first, then in the server's order.
+    pub fn groups(&self) -> &[ApiGroup] {
+        &self.groups
+    }
+
+    /// The group versions that could not be read, with the error.
+    pub fn failed(&self) -> &[(String, String)] {
+        &self.failed
+    }
+
+    /// Every resource, in priority order (core first, preferred versions first).
+    pub fn resources(&self) -> impl Iterator<Item = &DiscoveredResource> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.versions.iter())
+            .flat_map(|v| v.resources.iter())
+    }
+
+    /// Resolves a name as kubectl does: `resource.version.group`, then `resource.group`, then
+    /// the bare name in every group (core first, preferred versions first). A name matches a
+    /// resource's plural, singular or kind (case-insensitively), else one of its short names.
+    pub fn resolve(&self, name: &str) -> Option<&DiscoveredResource> {
+        let name = name.to_ascii_lowercase();
+        let mut dots = name.splitn(3, '.');
+        let (first, second, rest) = (dots.next()?, dots.next(), dots.next());
+        if let (Some(version), Some(group)) = (second, rest)
+            && let Some(found) = self.find(first, Some(group), Some(version))
+        {
+            return Some(found);
+        }
+        if let Some((resource, group)) = name.split_once('.')
+            && let Some(found) = self.find(resource, Some(group), None)
+        {
+            return Some(found);
+        }
+        self.find(&name, None, None)
+    }
+
+    fn find(
+        &self,
+        name: &str,
+        group: Option<&str>,
+        version: Option<&str>,
+    ) -> Option<&DiscoveredResource> {
+        let candidates = || {
+            self.groups
+                .iter()
+                .filter(move |g| group.is_none_or(|want| g.name == want))
+                .flat_map(|g| g.versions.iter())
+                .filter(move |v| version.is_none_or(|want| v.version == want))
+                .flat_map(|v| v.resources.iter())
+        };
+        candidates()
+            .find(|r| {
+                let r = &r.resource;
+                r.plural == name || r.singular == name || r.kind.eq_ignore_ascii_case(name)
+            })
+            .or_else(|| candidates().find(|r| r.resource.short_names.iter().any(|s| s == name)))
+    }
+}
+
+/// The resources of one group version, subresources attached to their parents.
+fn resources_of(group: &str, version: &str, list: &[APIResource]) -> Vec<DiscoveredResource> {
+    let api_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    let mut out: Vec<DiscoveredResource> = list
+        .iter()
+        .filter(|r| !r.name.contains('/'))
+        .map(|r| DiscoveredResource {
+            resource: ApiResource {
+                group: group.to_owned(),
+                version: version.to_owned(),
+                api_version: api_version.clone(),
+                kind: r.kind.clone(),
+                plural: r.name.clone(),
+                singular: if r.singular_name.is_empty() {
+                    r.kind.to_ascii_lowercase()
+                } else {
+                    r.singular_name.clone()
+                },
+                short_names: r.short_names.clone().unwrap_or_default(),
+                categories: r.categories.clone().unwrap_or_default(),
+                scope: if r.namespaced {
+                    Scope::Namespaced
+                } else {
+                    Scope::Cluster
+                },
+            },
+            verbs: r.verbs.clone(),
+            subresources: Vec::new(),
+        })
+        .collect();
+    for r in list {
+        if let Some((parent, sub)) = r.name.split_once('/')
+            && let Some(p) = out.iter_mut().find(|p| p.resource.plural == parent)
+        {
+            p.subresources.push(sub.to_owned());
+        }
+    }
+    out
+}

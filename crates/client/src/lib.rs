@@ -15,3 +15,6 @@ pub use client::Client;
 pub use discovery::Discovery;
 pub use error::Error;
 pub use params::ListParams;
+
+#[cfg(test)]
+mod test_support;

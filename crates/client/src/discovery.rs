@@ -243,3 +243,190 @@ fn resources_of(group: &str, version: &str, list: &[APIResource]) -> Vec<Discove
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::test_support::{Script, expect};
+
+    fn resource(name: &str, kind: &str, namespaced: bool, short: &[&str]) -> Value {
+        let singular = if name.contains('/') {
+            String::new()
+        } else {
+            kind.to_ascii_lowercase()
+        };
+        let mut r = json!({"name": name, "singularName": singular, "namespaced": namespaced, "kind": kind,
+                           "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]});
+        if !short.is_empty() {
+            r["shortNames"] = json!(short);
+        }
+        r
+    }
+
+    fn group(name: &str, versions: &[&str], preferred: &str) -> Value {
+        json!({"name": name,
+               "versions": versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect::<Vec<_>>(),
+               "preferredVersion": {"groupVersion": format!("{name}/{preferred}"), "version": preferred}})
+    }
+
+    fn resource_list(gv: &str, resources: Vec<Value>) -> Value {
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+    }
+
+    fn server() -> (Client, Script) {
+        Script::unordered(vec![
+            expect(Method::GET, "/api").reply(
+                200,
+                json!({"kind": "APIVersions", "versions": ["v1"],
+                       "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "172.18.0.2:6443"}]}),
+            ),
+            expect(Method::GET, "/apis").reply(
+                200,
+                json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                    group("apps", &["v1"], "v1"),
+                    group("events.k8s.io", &["v1"], "v1"),
+                    group("example.com", &["v2", "v1"], "v1"),
+                    group("metrics.k8s.io", &["v1beta1"], "v1beta1"),
+                ]}),
+            ),
+            expect(Method::GET, "/api/v1").reply(
+                200,
+                resource_list("v1", vec![
+                    resource("pods", "Pod", true, &["po"]),
+                    resource("pods/status", "Pod", true, &[]),
+                    resource("pods/log", "Pod", true, &[]),
+                    resource("events", "Event", true, &["ev"]),
+                    resource("nodes", "Node", false, &["no"]),
+                ]),
+            ),
+            expect(Method::GET, "/apis/apps/v1").reply(
+                200,
+                resource_list("apps/v1", vec![
+                    resource("deployments", "Deployment", true, &["deploy"]),
+                    resource("deployments/scale", "Scale", true, &[]),
+                    resource("deployments/status", "Deployment", true, &[]),
+                ]),
+            ),
+            expect(Method::GET, "/apis/events.k8s.io/v1").reply(
+                200,
+                resource_list("events.k8s.io/v1", vec![resource("events", "Event", true, &["ev"])]),
+            ),
+            expect(Method::GET, "/apis/example.com/v1").reply(
+                200,
+                resource_list("example.com/v1", vec![resource("widgets", "Widget", true, &["wd"])]),
+            ),
+            expect(Method::GET, "/apis/example.com/v2").reply(
+                200,
+                resource_list("example.com/v2", vec![resource("widgets", "Widget", true, &["wd"])]),
+            ),
+            expect(Method::GET, "/apis/metrics.k8s.io/v1beta1").reply(
+                503,
+                json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                       "message": "the server is currently unable to handle the request", "reason": "ServiceUnavailable", "code": 503}),
+            ),
+        ])
+    }
+
+    #[tokio::test]
+    async fn discovery_reads_every_group_version_and_tolerates_failed_ones() {
+        let (client, script) = server();
+        let discovery = Discovery::run(&client).await.unwrap();
+        script.done();
+        let names: Vec<_> = discovery.groups().iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["", "apps", "events.k8s.io", "example.com", "metrics.k8s.io"]
+        );
+        let example = &discovery.groups()[3];
+        assert_eq!(example.preferred_version, "v1");
+        let versions: Vec<_> = example
+            .versions
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect();
+        assert_eq!(versions, ["v1", "v2"], "the preferred version comes first");
+        assert_eq!(discovery.failed().len(), 1);
+        assert_eq!(discovery.failed()[0].0, "metrics.k8s.io/v1beta1");
+        assert!(discovery.failed()[0].1.contains("ServiceUnavailable"));
+        let pods = discovery.resolve("pods").unwrap();
+        assert_eq!(pods.subresources, ["status", "log"]);
+        assert!(pods.supports("watch") && !pods.supports("escalate"));
+        let deployments = discovery.resolve("deployments").unwrap();
+        assert_eq!(deployments.subresources, ["scale", "status"]);
+        assert_eq!(
+            deployments.resource,
+            ApiResource {
+                group: "apps".into(),
+                version: "v1".into(),
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                plural: "deployments".into(),
+                singular: "deployment".into(),
+                short_names: vec!["deploy".into()],
+                categories: vec![],
+                scope: Scope::Namespaced,
+            }
+        );
+        assert_eq!(
+            discovery.resolve("nodes").unwrap().resource.scope,
+            Scope::Cluster
+        );
+    }
+
+    #[tokio::test]
+    async fn names_resolve_as_kubectl_resolves_them() {
+        let (client, _script) = server();
+        let discovery = Discovery::run(&client).await.unwrap();
+        let gv = |name: &str| {
+            discovery
+                .resolve(name)
+                .map(|r| format!("{}/{}", r.resource.api_version, r.resource.plural))
+        };
+        for (name, want) in [
+            ("pods", "v1/pods"),
+            ("pod", "v1/pods"),
+            ("po", "v1/pods"),
+            ("Pod", "v1/pods"),
+            ("PODS", "v1/pods"),
+            ("deploy", "apps/v1/deployments"),
+            ("Deployment", "apps/v1/deployments"),
+            ("deployments.apps", "apps/v1/deployments"),
+            ("deployments.v1.apps", "apps/v1/deployments"),
+            // The core group wins a bare name; a group picks the other one.
+            ("events", "v1/events"),
+            ("ev", "v1/events"),
+            ("events.events.k8s.io", "events.k8s.io/v1/events"),
+            ("ev.events.k8s.io", "events.k8s.io/v1/events"),
+            // The preferred version wins unless a version is named.
+            ("widgets", "example.com/v1/widgets"),
+            ("widgets.example.com", "example.com/v1/widgets"),
+            ("widgets.v2.example.com", "example.com/v2/widgets"),
+            ("wd", "example.com/v1/widgets"),
+        ] {
+            assert_eq!(gv(name).as_deref(), Some(want), "{name}");
+        }
+        for unknown in [
+            "pods/status",
+            "nope",
+            "deployments.v9.apps",
+            "pods.apps",
+            "",
+        ] {
+            assert_eq!(gv(unknown), None, "{unknown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_core_group_fails_discovery() {
+        let (client, _script) = Script::unordered(vec![
+            expect(Method::GET, "/api").reply(200, json!({"kind": "APIVersions", "versions": ["v1"]})),
+            expect(Method::GET, "/apis").reply(200, json!({"kind": "APIGroupList", "groups": []})),
+            expect(Method::GET, "/api/v1").reply(500, json!({"kind": "Status", "apiVersion": "v1", "code": 500, "reason": "InternalError"})),
+        ]);
+        let err = Discovery::run(&client).await.unwrap_err();
+        assert_eq!(err.code(), Some(500));
+    }
+}

@@ -61,11 +61,27 @@ impl Exchange {
 
 /// A scripted server: requests must come in the scripted order and shape.
 #[derive(Clone)]
-pub(crate) struct Script(Arc<Mutex<VecDeque<Exchange>>>);
+pub(crate) struct Script {
+    exchanges: Arc<Mutex<VecDeque<Exchange>>>,
+    /// Match requests by method and URI instead of by order (for concurrent requests).
+    unordered: bool,
+}
 
 impl Script {
     pub(crate) fn client(exchanges: Vec<Exchange>) -> (Client, Script) {
-        let script = Script(Arc::new(Mutex::new(exchanges.into())));
+        Script::build(exchanges, false)
+    }
+
+    /// A script whose requests may come in any order.
+    pub(crate) fn unordered(exchanges: Vec<Exchange>) -> (Client, Script) {
+        Script::build(exchanges, true)
+    }
+
+    fn build(exchanges: Vec<Exchange>, unordered: bool) -> (Client, Script) {
+        let script = Script {
+            exchanges: Arc::new(Mutex::new(exchanges.into())),
+            unordered,
+        };
         let s = script.clone();
         let service = tower::service_fn(move |request: Request<Body>| {
             let s = s.clone();
@@ -75,7 +91,17 @@ impl Script {
     }
 
     fn answer(&self, request: Request<Body>) -> Response<ResponseBody> {
-        let next = self.0.lock().unwrap().pop_front();
+        let next = {
+            let mut exchanges = self.exchanges.lock().unwrap();
+            let index = if self.unordered {
+                exchanges.iter().position(|e| {
+                    e.method == request.method() && e.uri == request.uri().to_string()
+                })
+            } else {
+                Some(0)
+            };
+            index.and_then(|i| exchanges.remove(i))
+        };
         let Some(exchange) = next else {
             panic!("unexpected request {} {}", request.method(), request.uri())
         };
@@ -127,11 +153,70 @@ impl Script {
     }
 
     pub(crate) fn done(&self) {
-        let left = self.0.lock().unwrap();
+        let left = self.exchanges.lock().unwrap();
         assert!(
             left.is_empty(),
             "{} scripted requests were not made",
             left.len()
         );
+    }
+}
+
+/// A throwaway certificate authority issuing server and client certificates (rcgen).
+pub(crate) struct Pki {
+    /// The CA certificate, PEM.
+    pub(crate) ca_pem: String,
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    pub(crate) fn new(name: &str) -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let issuer =
+            rcgen::CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Pki {
+            ca_pem: issuer.pem(),
+            issuer,
+        }
+    }
+
+    fn issue(
+        &self,
+        names: &[&str],
+        common_name: &str,
+        usage: rcgen::ExtendedKeyUsagePurpose,
+    ) -> (String, String) {
+        use rcgen::{CertificateParams, DnType, KeyPair};
+        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![usage];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// A server certificate for DNS names and IP addresses, and its key (PEM).
+    pub(crate) fn server(&self, names: &[&str]) -> (String, String) {
+        self.issue(
+            names,
+            "kube-apiserver",
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    /// A client certificate for a user, and its key (PEM).
+    pub(crate) fn client(&self, user: &str) -> (String, String) {
+        self.issue(&[], user, rcgen::ExtendedKeyUsagePurpose::ClientAuth)
     }
 }

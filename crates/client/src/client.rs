@@ -26,11 +26,27 @@ use crate::watch::WatchStream;
 /// # An in-process API server
 ///
 /// `axum::Router` implements `Service<http::Request<B>>` for any body `B` of `Bytes`, and
-/// answers with a body of `Bytes`, so a router plugs in as it is, with no adapter:
+/// answers with a body of `Bytes`, so a router (the API server's, or this toy one) plugs in as
+/// it is, with no adapter and no socket:
 ///
-/// ```ignore
-/// let router: axum::Router = kubernaut_apiserver::router(/* ... */);
-/// let client = kubernaut_client::Client::new(router, "default");
+/// ```
+/// use axum::routing::get;
+/// use kubernaut_api_types::core::v1::Namespace;
+/// use kubernaut_client::{Api, Client};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), kubernaut_client::Error> {
+/// let router = axum::Router::new().route(
+///     "/api/v1/namespaces/{name}",
+///     get(|axum::extract::Path(name): axum::extract::Path<String>| async move {
+///         format!(r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{name}"}}}}"#)
+///     }),
+/// );
+/// let namespaces: Api<Namespace> = Api::all(Client::new(router, "default"));
+/// let ns = namespaces.get("kube-system").await?;
+/// assert_eq!(ns.metadata.name.as_deref(), Some("kube-system"));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct Client {
@@ -217,6 +233,7 @@ impl Client {
 /// The result of a delete: the object (still present while finalizers or a grace period run,
 /// or its last state), or a `Status` when the server says only that it is done.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant, reason = "objects are as large as a Status or larger")]
 pub enum ObjectOrStatus<K> {
     /// The object.
     Object(K),

@@ -274,7 +274,7 @@ impl tower::Service<Uri> for HttpsConnector {
                     None => Ok::<_, BoxError>(MaybeTlsStream::Plain(tcp)),
                     Some(name) => {
                         let stream = tls.connect(name, tcp.into_inner()).await?;
-                        Ok(MaybeTlsStream::Tls(TokioIo::new(stream)))
+                        Ok(MaybeTlsStream::Tls(Box::new(TokioIo::new(stream))))
                     }
                 }
             };
@@ -291,7 +291,7 @@ impl tower::Service<Uri> for HttpsConnector {
 /// A connection, plain or TLS.
 enum MaybeTlsStream {
     Plain(TokioIo<TcpStream>),
-    Tls(TokioIo<TlsStream<TcpStream>>),
+    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
 }
 
 impl Connection for MaybeTlsStream {
@@ -319,7 +319,7 @@ impl hyper::rt::Read for MaybeTlsStream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            MaybeTlsStream::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
         }
     }
 }
@@ -332,21 +332,21 @@ impl hyper::rt::Write for MaybeTlsStream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            MaybeTlsStream::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_flush(cx),
+            MaybeTlsStream::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            MaybeTlsStream::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
         }
     }
 
@@ -364,7 +364,7 @@ impl hyper::rt::Write for MaybeTlsStream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             MaybeTlsStream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            MaybeTlsStream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            MaybeTlsStream::Tls(s) => Pin::new(&mut **s).poll_write_vectored(cx, bufs),
         }
     }
 }

@@ -233,7 +233,10 @@ impl Client {
 /// The result of a delete: the object (still present while finalizers or a grace period run,
 /// or its last state), or a `Status` when the server says only that it is done.
 #[derive(Clone, Debug, PartialEq)]
-#[allow(clippy::large_enum_variant, reason = "objects are as large as a Status or larger")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "objects are as large as a Status or larger"
+)]
 pub enum ObjectOrStatus<K> {
     /// The object.
     Object(K),

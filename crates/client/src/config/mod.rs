@@ -284,7 +284,7 @@ impl Config {
     ///
     /// # Errors
     /// A missing context or cluster, a cluster without a usable `server`, a field given both
-    /// as a file and as `-data`, a client certificate without its key (or the reverse), a
+    /// as a file and as `-data`, a client certificate without its key, a
     /// certificate authority with `insecure-skip-tls-verify`, a token together with basic
     /// authentication, files that cannot be read, and users whose only credentials are an
     /// `exec` plugin or an `auth-provider`, which this client does not run.
@@ -475,10 +475,9 @@ fn apply_user(config: &mut Config, entry: &NamedAuthInfo) -> Result<(), Kubeconf
                 "client-key-data or client-key must be set to use the client certificate",
             ));
         }
+        // client-go ignores a key without a certificate.
         (None, Some(_)) => {
-            return Err(err(
-                "client-certificate-data or client-certificate must be set to use the client key",
-            ));
+            tracing::warn!(user = %entry.name, "client key without a client certificate; ignored");
         }
         (None, None) => {}
     }
@@ -486,7 +485,9 @@ fn apply_user(config: &mut Config, entry: &NamedAuthInfo) -> Result<(), Kubeconf
     let token = non_empty(&user.token);
     let token_file = non_empty(&user.token_file);
     let username = non_empty(&user.username);
-    if (token.is_some() || token_file.is_some()) && username.is_some() {
+    let password = non_empty(&user.password);
+    let basic = username.is_some() || password.is_some();
+    if (token.is_some() || token_file.is_some()) && basic {
         return Err(err(
             "a bearer token and a username/password cannot both be set",
         ));
@@ -497,10 +498,10 @@ fn apply_user(config: &mut Config, entry: &NamedAuthInfo) -> Result<(), Kubeconf
         // Read once now so that a missing file fails here, as in client-go.
         read_file(entry.origin.as_ref(), describe, "tokenFile", &file)?;
         Auth::BearerFile(PathBuf::from(file))
-    } else if let Some(username) = username {
+    } else if basic {
         Auth::Basic {
-            username,
-            password: user.password.clone().unwrap_or_default(),
+            username: username.unwrap_or_default(),
+            password: password.unwrap_or_default(),
         }
     } else {
         Auth::None

@@ -414,6 +414,7 @@ users:
 - {name: gone, user: {tokenFile: secrets/missing}}
 - {name: basic, user: {username: admin, password: hunter2}}
 - {name: clash, user: {token: t, username: admin}}
+- {name: password-only, user: {password: pw}}
 - {name: plugin, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}}}
 contexts:
 - {name: file, context: {cluster: c, user: file}}
@@ -421,6 +422,7 @@ contexts:
 - {name: gone, context: {cluster: c, user: gone}}
 - {name: basic, context: {cluster: c, user: basic}}
 - {name: clash, context: {cluster: c, user: clash}}
+- {name: password-only, context: {cluster: c, user: password-only}}
 - {name: plugin, context: {cluster: c, user: plugin}}
 ",
     );
@@ -464,6 +466,13 @@ contexts:
         }
     );
     assert!(matches!(config("clash"), Err(KubeconfigError::User { .. })));
+    assert_eq!(
+        config("password-only").unwrap().auth,
+        Auth::Basic {
+            username: String::new(),
+            password: "pw".into()
+        }
+    );
     let err = config("plugin").unwrap_err();
     assert!(err.to_string().contains("exec credential plugins"), "{err}");
     // Secrets stay out of debug output.
@@ -590,15 +599,21 @@ contexts:
             "cert-only",
             "user \"cert-only\": client-key-data or client-key must be set",
         ),
-        (
-            "key-only",
-            "user \"key-only\": client-certificate-data or client-certificate must be set",
-        ),
     ] {
         let got = message(context);
         assert!(got.starts_with(&prefix), "{got}");
         assert!(got.contains(want), "{got} lacks {want}");
     }
+    // A key without a certificate is ignored, as client-go ignores it.
+    let key_only = Config::from_kubeconfig(
+        &kubeconfig,
+        &KubeconfigOptions {
+            context: Some("key-only".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(key_only.tls.identity, None);
 }
 
 #[test]

@@ -73,7 +73,28 @@ impl<K> std::fmt::Debug for Api<K> {
 }
 
 impl<K: Resource> Api<K> {
-    /// The objects of `K` in `namespace`. `K` must be namespaced (checked at compile time).
+    /// The objects of `K` in `namespace`. `K` must be namespaced, which is checked when the
+    /// code is compiled:
+    ///
+    /// ```
+    /// # use kubernaut_client::{Api, Body, Client, ResponseBody};
+    /// # let service = tower::service_fn(|_: http::Request<Body>| async {
+    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(ResponseBody::from_bytes("")))
+    /// # });
+    /// # let client = Client::new(service, "default");
+    /// let pods: Api<kubernaut_api_types::core::v1::Pod> = Api::namespaced(client, "default");
+    /// # assert_eq!(pods.resource_url(), "/api/v1/namespaces/default/pods");
+    /// ```
+    ///
+    /// ```compile_fail,E0080
+    /// # use kubernaut_client::{Api, Body, Client, ResponseBody};
+    /// # let service = tower::service_fn(|_: http::Request<Body>| async {
+    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(ResponseBody::from_bytes("")))
+    /// # });
+    /// # let client = Client::new(service, "default");
+    /// let nodes: Api<kubernaut_api_types::core::v1::Node> = Api::namespaced(client, "default");
+    /// # assert_eq!(nodes.resource_url(), "/api/v1/nodes");
+    /// ```
     pub fn namespaced(client: Client, namespace: &str) -> Self {
         const {
             assert!(

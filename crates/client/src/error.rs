@@ -349,6 +349,23 @@ mod tests {
         assert!(Error::Timeout(Duration::from_secs(1)).is_timeout());
     }
 
+    proptest::proptest! {
+        /// Bytes that are not a `Status` (random bytes never are) become one with the HTTP
+        /// code, an upstream reason and the body's beginning.
+        #[test]
+        fn any_error_body_becomes_a_status(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            code in 400u16..600,
+        ) {
+            let status = status_from_response(http::StatusCode::from_u16(code).unwrap(), &body);
+            proptest::prop_assert_eq!(status.code, Some(i32::from(code)));
+            proptest::prop_assert_eq!(status.status.as_deref(), Some("Failure"));
+            proptest::prop_assert_eq!(status.reason.as_deref(), Some(reason_for_code(code).0));
+            let message = status.message.unwrap_or_default();
+            proptest::prop_assert!(message.contains(&format!("(HTTP {code})")), "{}", message);
+        }
+    }
+
     #[test]
     fn excerpts_are_bounded_and_cut_at_character_boundaries() {
         let long = "é".repeat(300);

@@ -872,3 +872,63 @@ fn infer_prefers_the_kubeconfig_and_falls_back_to_the_cluster() {
         Err(KubeconfigError::Field { .. })
     ));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text that looks like a kubeconfig often enough to reach the field decoders.
+    fn kubeconfig_like() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("clusters"),
+            Just("users"),
+            Just("contexts"),
+            Just("current-context"),
+            Just("name"),
+            Just("cluster"),
+            Just("user"),
+            Just("context"),
+            Just("server"),
+            Just("certificate-authority-data"),
+            Just("client-key-data"),
+            Just("token"),
+            Just("tokenFile"),
+            Just("insecure-skip-tls-verify"),
+            Just("namespace"),
+        ];
+        let scalar = prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("[]".to_owned()),
+            Just("{}".to_owned()),
+            "[A-Za-z0-9+/=:. -]{0,12}",
+        ];
+        prop::collection::vec((key, 0usize..3, scalar), 0..12).prop_map(|lines| {
+            lines
+                .into_iter()
+                .map(|(k, depth, v)| {
+                    format!(
+                        "{}{}{k}: {v}\n",
+                        "  ".repeat(depth),
+                        if depth > 0 { "- " } else { "" }
+                    )
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn kubeconfig_parsing_never_panics(text in kubeconfig_like()) {
+            if let Ok(kubeconfig) = Kubeconfig::from_yaml(&text) {
+                let _ = Config::from_kubeconfig(&kubeconfig, &KubeconfigOptions::default());
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = Kubeconfig::from_yaml(&text);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! server-side apply, applied to the stored object inside the registry's guarded update, so a
 //! patch never loses a concurrent write.
 
+pub mod apply;
 pub mod strategic;
 
 use std::sync::Arc;

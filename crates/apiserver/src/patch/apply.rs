@@ -4332,7 +4332,7 @@ mod tests {
         prop_oneof![
             "[a-zA-Z0-9.:/{}\"-]{0,8}".prop_map(PathElement::Field),
             proptest::collection::btree_map("[a-z]{1,4}", arb_scalar(), 1..3)
-                .prop_map(|m| PathElement::key(m)),
+                .prop_map(PathElement::key),
             arb_scalar().prop_map(PathElement::Value),
             (-5i64..1000).prop_map(PathElement::Index),
         ]

@@ -3519,6 +3519,16 @@ mod tests {
     }
 
     #[test]
+    fn fields_v1_mixed_kinds_keep_upstream_order_at_every_level() {
+        // Upstream's golden data has this shape: at each level fields, then keys, then values
+        // (numbers, strings, booleans), then indexes, and the same below every element.
+        let text = r#"{"f:alpha":{"k:{\"id\":\"b\"}":{"v:7":{"f:beta":{}}},"v:7":{},"v:false":{}},"f:beta":{"f:alpha":{},"i:0":{"i:2":{}}},"k:{\"id\":\"a\"}":{"f:gamma":{}},"k:{\"port\":53,\"protocol\":\"tcp\"}":{},"k:{\"port\":53,\"protocol\":\"udp\"}":{"v:\"x\"":{}},"v:1":{},"v:10":{},"v:\"a\"":{},"v:\"b\"":{},"v:true":{"i:4":{}},"i:1":{},"i:12":{}}"#;
+        let set = FieldSet::from_fields_v1_str(text).unwrap();
+        assert_eq!(set.to_fields_v1_string(), text);
+        assert_eq!(set.len(), 15);
+    }
+
+    #[test]
     fn fields_v1_reading_follows_upstream_rules() {
         // An element with an empty object is a member; "." makes an element with children a
         // member too; keys of unknown kinds are skipped; null reads as the empty set.

@@ -566,6 +566,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn status_is_applied_through_the_status_subresource_only() {
+        let (_server, state) = api().await;
+        let status_uri = format!("{DEPLOYMENTS}/web/status?fieldManager=controller");
+        let status = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+            "spec":{"replicas":7},"status":{"replicas":2,"readyReplicas":1}}"#;
+        // The status subresource does not create.
+        let (code, _) = call(&state, Method::PATCH, &status_uri, APPLY_PATCH, "", status).await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+        let uri = format!("{DEPLOYMENTS}/web?fieldManager=deployer");
+        let (code, _) = call(&state, Method::PATCH, &uri, APPLY_PATCH, "", &deployment(2)).await;
+        assert_eq!(code, StatusCode::CREATED);
+        let (code, object) =
+            call(&state, Method::PATCH, &status_uri, APPLY_PATCH, "", status).await;
+        assert_eq!(code, StatusCode::OK, "{object}");
+        assert_eq!(object["spec"]["replicas"], 2);
+        assert_eq!(object["status"]["readyReplicas"], 1);
+        // Both entries are Apply entries; their order depends on whether the two writes fell
+        // in the same second (then by manager).
+        let mut all = managers(&object);
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                triple("controller", "Apply", "status"),
+                triple("deployer", "Apply", "")
+            ]
+        );
+        let entry = object["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["manager"] == "controller")
+            .unwrap();
+        assert_eq!(
+            entry["fieldsV1"],
+            json!({"f:status": {"f:readyReplicas": {}, "f:replicas": {}}})
+        );
+    }
+
+    #[tokio::test]
     async fn apply_options_are_validated_before_the_body() {
         let (_server, state) = api().await;
         let (code, status) = call(

@@ -63,6 +63,16 @@ pub struct WriteOptions {
     pub field_validation: FieldValidation,
 }
 
+/// How a write maintains `metadata.managedFields`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tracking {
+    /// A create, update or non-apply patch: the changed fields go to the writer's `Update`
+    /// entry ([`crate::patch::apply::FieldManager::update`]).
+    Update,
+    /// A server-side apply: the object comes with its managed fields already computed.
+    Apply,
+}
+
 /// The answer to a write.
 #[derive(Clone, Debug)]
 pub struct Written {
@@ -119,6 +129,7 @@ pub struct Registry {
     caches: HashMap<(String, String), Arc<Cacher>>,
     admission: AdmissionChain,
     patch_schemas: crate::patch::strategic::PatchSchemas,
+    type_schemas: crate::patch::apply::TypeSchemas,
 }
 
 impl std::fmt::Debug for Registry {
@@ -159,6 +170,7 @@ impl Registry {
             caches,
             admission,
             patch_schemas: crate::patch::strategic::PatchSchemas::new(),
+            type_schemas: crate::patch::apply::TypeSchemas::new(),
         }
     }
 
@@ -190,6 +202,30 @@ impl Registry {
     /// The strategic-merge patch metadata of every kind, computed once per kind.
     pub fn patch_schemas(&self) -> &crate::patch::strategic::PatchSchemas {
         &self.patch_schemas
+    }
+
+    /// The server-side apply structure of every kind, computed once per kind.
+    pub fn type_schemas(&self) -> &crate::patch::apply::TypeSchemas {
+        &self.type_schemas
+    }
+
+    /// The field manager of a write to `spec` through `subresource` at `now`: the kind's
+    /// structure, the resource's API version and the reset fields of its strategy.
+    pub fn field_manager(
+        &self,
+        spec: &ResourceSpec,
+        subresource: Option<&str>,
+        now: &str,
+    ) -> crate::patch::apply::FieldManager {
+        let schema = self
+            .type_schemas
+            .get(&self.scheme, &spec.api.api_version, &spec.api.kind);
+        crate::patch::apply::FieldManager::new(schema, &spec.api.api_version, &spec.api.kind, now)
+            .with_subresource(subresource)
+            .with_reset_fields(crate::patch::apply::ResetFields::for_write(
+                spec.status_subresource,
+                subresource,
+            ))
     }
 
     /// The store.
@@ -319,15 +355,38 @@ impl Registry {
         &self,
         spec: &ResourceSpec,
         namespace: Option<&str>,
+        body: Value,
+        options: &WriteOptions,
+        user: &UserInfo,
+    ) -> Result<Written> {
+        self.create_with(spec, namespace, body, options, user, Tracking::Update)
+            .await
+    }
+
+    /// [`Registry::create`], with the managed fields maintained as `tracking` says: an
+    /// `Update` entry for the writer, or (for an apply that creates) those the body brings.
+    pub(crate) async fn create_with(
+        &self,
+        spec: &ResourceSpec,
+        namespace: Option<&str>,
         mut body: Value,
         options: &WriteOptions,
         user: &UserInfo,
+        tracking: Tracking,
     ) -> Result<Written> {
         let mut warnings = Vec::new();
         check_namespace(spec, namespace, &body)?;
         let typed = self.decode(spec, &mut body, options.field_validation, &mut warnings)?;
         let mut obj = typed.to_json();
         let now = Time::now().to_string();
+        if tracking == Tracking::Update {
+            // Upstream records the create before the strategy fills in what the server sets.
+            self.field_manager(spec, None, &now).update(
+                None,
+                &mut obj,
+                options.field_manager.as_deref().unwrap_or(""),
+            );
+        }
         strategy::prepare_for_create(spec, &mut obj, namespace, &now);
         let name = object::name(&obj).to_owned();
         if name.is_empty() {
@@ -656,6 +715,37 @@ impl Registry {
         options: &WriteOptions,
         user: &UserInfo,
         precondition: Option<i64>,
+        compute: impl FnMut(&Value) -> Result<Value>,
+    ) -> Result<Written> {
+        self.guaranteed_update_with(
+            spec,
+            namespace,
+            name,
+            subresource,
+            options,
+            user,
+            precondition,
+            Tracking::Update,
+            compute,
+        )
+        .await
+    }
+
+    /// [`Registry::guaranteed_update`], with the managed fields maintained as `tracking` says:
+    /// the writer's `Update` entry (not for `binding`, which upstream writes without the field
+    /// manager), or, for an apply, the managed fields `compute` returned, kept through the
+    /// strategy.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn guaranteed_update_with(
+        &self,
+        spec: &ResourceSpec,
+        namespace: Option<&str>,
+        name: &str,
+        subresource: Option<&str>,
+        options: &WriteOptions,
+        user: &UserInfo,
+        precondition: Option<i64>,
+        tracking: Tracking,
         mut compute: impl FnMut(&Value) -> Result<Value>,
     ) -> Result<Written> {
         let key = spec.key(namespace, name);
@@ -684,11 +774,33 @@ impl Registry {
                     ApiError::OPTIMISTIC_LOCK_MESSAGE,
                 ));
             }
+            let applied_managed_fields = (tracking == Tracking::Apply).then(|| {
+                object::meta(&new)
+                    .and_then(|m| m.get("managedFields"))
+                    .cloned()
+            });
             match subresource {
                 Some("status") => strategy::prepare_for_status_update(&mut new, &current),
                 // A binding is computed from the stored pod by the server itself.
                 Some("binding") => {}
                 _ => strategy::prepare_for_update(spec, &mut new, &current),
+            }
+            match (tracking, applied_managed_fields) {
+                (Tracking::Apply, Some(Some(managed))) => {
+                    object::meta_mut(&mut new).insert("managedFields".into(), managed);
+                }
+                (Tracking::Apply, _) => {
+                    object::meta_mut(&mut new).remove("managedFields");
+                }
+                (Tracking::Update, _) if subresource != Some("binding") => {
+                    let now = Time::now().to_string();
+                    self.field_manager(spec, subresource, &now).update(
+                        Some(&current),
+                        &mut new,
+                        options.field_manager.as_deref().unwrap_or(""),
+                    );
+                }
+                (Tracking::Update, _) => {}
             }
             let errors = if subresource == Some("binding") {
                 Vec::new()

@@ -443,11 +443,12 @@ fn known_subresource(spec: &ResourceSpec, sub: &str) -> bool {
     }
 }
 
-/// The options of a write from its query.
+/// The options of a write from its query; the field manager is the `fieldManager` parameter,
+/// else the prefix of the `User-Agent` (upstream's `managerOrUserAgent`).
 ///
 /// # Errors
 /// `400` for an unknown `dryRun` or `fieldValidation` value.
-pub(crate) fn write_options(query: &Query, _headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
+pub(crate) fn write_options(query: &Query, headers: &HeaderMap) -> Result<WriteOptions, ApiError> {
     let mut dry_run = false;
     for v in query.all("dryRun") {
         match v {
@@ -462,7 +463,13 @@ pub(crate) fn write_options(query: &Query, _headers: &HeaderMap) -> Result<Write
     }
     Ok(WriteOptions {
         dry_run,
-        field_manager: query.get("fieldManager").map(str::to_owned),
+        field_manager: Some(crate::patch::apply::manager_or_user_agent(
+            query.get("fieldManager"),
+            &headers
+                .get(http::header::USER_AGENT)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default(),
+        )),
         field_validation: FieldValidation::parse(query.get("fieldValidation").unwrap_or(""))?,
     })
 }

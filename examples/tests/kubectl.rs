@@ -554,3 +554,56 @@ async fn create_generators_send_protobuf_bodies_the_server_decodes() {
     );
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_apply_creates_merges_and_reports_conflicts() {
+    let c = Cluster::start().await;
+    let deployment = manifest("website/application/deployment.yaml");
+    assert_eq!(
+        c.ok(&["apply", "--server-side", "-f", &deployment])
+            .await
+            .trim(),
+        "deployment.apps/nginx-deployment serverside-applied"
+    );
+    let managers = c
+        .ok(&[
+            "get",
+            "deploy",
+            "nginx-deployment",
+            "--show-managed-fields",
+            "-o",
+            "jsonpath={.metadata.managedFields[*].manager} {.metadata.managedFields[*].operation}",
+        ])
+        .await;
+    assert_eq!(managers, "kubectl Apply");
+    // Another manager takes spec.replicas; re-applying then conflicts unless forced.
+    c.ok(&["scale", "deploy", "nginx-deployment", "--replicas=5"])
+        .await;
+    let text = std::fs::read_to_string(&deployment).expect("manifest");
+    let changed = c.dir.path().join("replicas.yaml");
+    std::fs::write(&changed, text.replace("replicas: 2", "replicas: 3")).expect("write");
+    let changed = changed.to_string_lossy().into_owned();
+    let conflict = c.fails(&["apply", "--server-side", "-f", &changed]).await;
+    assert!(conflict.contains("conflict with \"kubectl\""), "{conflict}");
+    assert!(conflict.contains(".spec.replicas"), "{conflict}");
+    c.ok(&[
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        &changed,
+    ])
+    .await;
+    assert_eq!(
+        c.ok(&[
+            "get",
+            "deploy",
+            "nginx-deployment",
+            "-o",
+            "jsonpath={.spec.replicas}"
+        ])
+        .await,
+        "3"
+    );
+    c.stop().await;
+}

@@ -66,7 +66,9 @@ struct Server {
 impl Server {
     fn start() -> Result<Self, Error> {
         use std::io::BufRead as _;
-        let dir = tempfile::Builder::new().prefix("apiserver-load").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("apiserver-load")
+            .tempdir()?;
         let mut child = std::process::Command::new(std::env::current_exe()?)
             .arg(SERVE)
             .arg(dir.path().join("data"))
@@ -200,20 +202,28 @@ async fn run(quick: bool) -> Result<(), Error> {
         &kubeconfig,
         &KubeconfigOptions::default(),
     )?)?;
-    println!("server RSS at start: {:.1} MiB", server.rss() as f64 / 1048576.0);
+    println!(
+        "server RSS at start: {:.1} MiB",
+        server.rss() as f64 / 1048576.0
+    );
 
     // Creates.
     create_namespace(&client, "bench").await?;
     let phase = Duration::from_secs(if quick { 8 } else { 30 });
     let started = Instant::now();
-    let mut samples =
-        create_pods(&client, "bench", 0, u64::MAX, CLIENTS, Some(started + phase)).await?;
+    let mut samples = create_pods(
+        &client,
+        "bench",
+        0,
+        u64::MAX,
+        CLIENTS,
+        Some(started + phase),
+    )
+    .await?;
     let creates = samples.len();
     let creates_per_s = creates as f64 / started.elapsed().as_secs_f64();
     let create = Latencies::from_nanos(&mut samples);
-    println!(
-        "creates, {CLIENTS} clients: {creates} pods, {creates_per_s:.0}/s, {create}"
-    );
+    println!("creates, {CLIENTS} clients: {creates} pods, {creates_per_s:.0}/s, {create}");
 
     // LIST of a namespace of 10k pods, and of every pod at 100k.
     create_namespace(&client, "ten").await?;
@@ -251,7 +261,9 @@ async fn run(quick: bool) -> Result<(), Error> {
                 match stream.try_next().await? {
                     Some(WatchEvent::Added(pod)) => {
                         let name = pod.metadata.name.unwrap_or_default();
-                        if let Some(i) = name.strip_prefix("pod-").and_then(|n| n.parse::<usize>().ok())
+                        if let Some(i) = name
+                            .strip_prefix("pod-")
+                            .and_then(|n| n.parse::<usize>().ok())
                             && let Some(at) = sent.get(i)
                         {
                             samples.push(at.elapsed().as_nanos() as u64);

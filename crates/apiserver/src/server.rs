@@ -222,7 +222,10 @@ impl ApiServer {
             uid: String::new(),
             groups: vec!["system:masters".into()],
         };
-        let options = WriteOptions::default();
+        let options = WriteOptions {
+            field_manager: Some("kube-apiserver".to_owned()),
+            ..WriteOptions::default()
+        };
         let namespaces = registry
             .resources()
             .get("", "namespaces")

@@ -187,5 +187,18 @@ def test_dynamic_client(api_client, namespace):
     assert [s.metadata.name for s in listed.items] == ["token"]
     deployments = dyn.resources.get(api_version="apps/v1", kind="Deployment")
     assert deployments.namespaced
+    # Server-side apply creates when missing, then merges.
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    applied = cms.server_side_apply(
+        body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"},
+              "data": {"a": "1"}},
+        namespace=namespace, field_manager="py")
+    assert applied.data.a == "1"
+    applied = cms.server_side_apply(
+        body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"},
+              "data": {"a": "1", "b": "2"}},
+        namespace=namespace, field_manager="py")
+    assert (applied.data.a, applied.data.b) == ("1", "2")
+    assert [m.manager for m in applied.metadata.managedFields] == ["py"]
     secrets.delete(name="token", namespace=namespace)
     assert secrets.get(namespace=namespace).items == []

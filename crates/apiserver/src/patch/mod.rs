@@ -387,6 +387,7 @@ mod tests {
             metrics: Arc::new(Metrics::new()),
             server_address: "127.0.0.1:6443".into(),
             shutdown: tokio::sync::watch::channel(false).1,
+            openapi: std::sync::OnceLock::new(),
         });
         (server, state)
     }

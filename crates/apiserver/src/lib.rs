@@ -1,6 +1,31 @@
 //! A Kubernetes-compatible API server: upstream registry semantics over the kubernaut store,
 //! and the Kubernetes REST API over HTTP that the real `kubectl` and client libraries use
 //! unchanged.
+//!
+//! [`ApiServer`] assembles the [`registry`] (per-kind strategies, admission, watch caches) and
+//! the [`http`] API. Serve it over TLS with [`ApiServer::serve`] (see [`tls`] for a CA kept in a
+//! data directory), or call its [`ApiServer::router`] in process, with no socket:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use kubernaut_apiserver::ApiServer;
+//! use kubernaut_store::embedded::{Config, EmbeddedStore};
+//! use tower::ServiceExt as _;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(EmbeddedStore::open(Config::in_memory())?);
+//! let server = ApiServer::builder(store).token("s3cret", "admin").build().await?;
+//! let request = http::Request::post("/api/v1/namespaces/default/configmaps")
+//!     .header("authorization", "Bearer s3cret")
+//!     .header("content-type", "application/json")
+//!     .body(axum::body::Body::from(
+//!         r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"mode":"fast"}}"#,
+//!     ))?;
+//! let response = server.router().oneshot(request).await?;
+//! assert_eq!(response.status(), 201);
+//! # Ok(()) }
+//! ```
 
 pub mod admission;
 pub mod auth;

@@ -188,7 +188,7 @@ enum Writes {
     /// In the caller, under a lock: a store with nothing to persist has nothing to batch, and
     /// every write completes before `txn` returns without another thread — so the whole store
     /// runs on the caller's runtime, and tests on paused (virtual) time stay deterministic.
-    Inline(Mutex<Writer>),
+    Inline(Box<Mutex<Writer>>),
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -243,7 +243,7 @@ impl EmbeddedStore {
         });
         let writer = Writer::new(Arc::clone(&shared), wal, config.clone());
         let writes = if config.data_dir.is_none() {
-            Writes::Inline(Mutex::new(writer))
+            Writes::Inline(Box::new(Mutex::new(writer)))
         } else {
             let (tx, rx) = mpsc::channel(config.max_batch.max(1) * 4);
             let handle = std::thread::Builder::new()

@@ -391,3 +391,26 @@ async fn dry_runs_persist_nothing() {
     .await;
     assert_status(&a, 400, "BadRequest");
 }
+
+#[tokio::test]
+async fn json_patch_tests_treat_a_missing_value_as_null_as_upstream() {
+    let s = server().await;
+    call(&s, Method::POST, PODS, JSON, pod("t")).await;
+    let path = format!("{PODS}/t");
+    let ct = Some("application/json-patch+json");
+    // No finalizers yet: testing them against null passes, so the add goes through.
+    let a = call(&s, Method::PATCH, &path, ct,
+        r#"[{"op":"test","path":"/metadata/finalizers","value":null},{"op":"add","path":"/metadata/finalizers","value":["x.io/f"]}]"#).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["metadata"]["finalizers"], json!(["x.io/f"]));
+    // Now they exist: the same test fails.
+    let a = call(
+        &s,
+        Method::PATCH,
+        &path,
+        ct,
+        r#"[{"op":"test","path":"/metadata/finalizers","value":null}]"#,
+    )
+    .await;
+    assert_status(&a, 422, "Invalid");
+}

@@ -103,13 +103,28 @@ impl Document {
                     &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH],
                 ));
             }
-            Document::Json(ops) => json_patch::patch(&mut doc, ops).map_err(|e| {
-                ApiError::new(
-                    422,
-                    "Invalid",
-                    format!("the server rejected our request due to an error in our request: {e}"),
-                )
-            })?,
+            Document::Json(ops) => {
+                // As upstream's JSON Patch library: testing a missing value against `null`
+                // succeeds (RFC 6902 would fail it; clients such as kube-rs rely on this).
+                // Operations apply in order; a failure discards the whole result.
+                for op in ops.iter() {
+                    if let json_patch::PatchOperation::Test(t) = op
+                        && t.value.is_null()
+                        && doc.pointer(t.path.as_str()).is_none()
+                    {
+                        continue;
+                    }
+                    json_patch::patch(&mut doc, std::slice::from_ref(op)).map_err(|e| {
+                        ApiError::new(
+                            422,
+                            "Invalid",
+                            format!(
+                                "the server rejected our request due to an error in our request: {e}"
+                            ),
+                        )
+                    })?;
+                }
+            }
             Document::Merge(p) => json_patch::merge(&mut doc, p),
             Document::Strategic(p, schema) => return Ok(strategic::apply(current, p, schema)?),
         }

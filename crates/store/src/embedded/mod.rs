@@ -12,6 +12,10 @@
 //! batch overlaps the evaluation of the next. When nothing else is waiting, the writer syncs
 //! itself rather than wake the other thread.
 //!
+//! A store without a data directory has nothing to persist and nothing to batch: it evaluates
+//! each write in the caller, under a lock, with no writer thread, so a test on tokio's paused
+//! clock sees every write complete without real time passing.
+//!
 //! If appending or syncing fails, the batches not yet durable are rolled back, every caller
 //! of them gets `Unavailable`, and the store refuses further writes (reads keep working): the
 //! log's state after a failed `fdatasync` cannot be trusted, so the store never retries it.
@@ -169,10 +173,22 @@ enum Request {
 /// writer after it has finished the queued writes.
 pub struct EmbeddedStore {
     shared: Arc<Shared>,
-    requests: mpsc::Sender<Request>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    writes: Writes,
     config: Config,
     _lock: Option<snapshot::DirLock>,
+}
+
+/// How writes reach the writer.
+enum Writes {
+    /// Through a queue to the writer thread, which batches them (group commit).
+    Thread {
+        requests: mpsc::Sender<Request>,
+        writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    },
+    /// In the caller, under a lock: a store with nothing to persist has nothing to batch, and
+    /// every write completes before `txn` returns without another thread — so the whole store
+    /// runs on the caller's runtime, and tests on paused (virtual) time stay deterministic.
+    Inline(Box<Mutex<Writer>>),
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -225,16 +241,23 @@ impl EmbeddedStore {
             history_revisions: config.history_revisions,
             syncing: AtomicUsize::new(0),
         });
-        let (tx, rx) = mpsc::channel(config.max_batch.max(1) * 4);
         let writer = Writer::new(Arc::clone(&shared), wal, config.clone());
-        let handle = std::thread::Builder::new()
-            .name("kubernaut-store-writer".into())
-            .spawn(move || writer.run(rx))
-            .map_err(|e| StoreError::unavailable("cannot start the writer thread", e))?;
+        let writes = if config.data_dir.is_none() {
+            Writes::Inline(Box::new(Mutex::new(writer)))
+        } else {
+            let (tx, rx) = mpsc::channel(config.max_batch.max(1) * 4);
+            let handle = std::thread::Builder::new()
+                .name("kubernaut-store-writer".into())
+                .spawn(move || writer.run(rx))
+                .map_err(|e| StoreError::unavailable("cannot start the writer thread", e))?;
+            Writes::Thread {
+                requests: tx,
+                writer: Mutex::new(Some(handle)),
+            }
+        };
         Ok(EmbeddedStore {
             shared,
-            requests: tx,
-            writer: Mutex::new(Some(handle)),
+            writes,
             config,
             _lock: lock,
         })
@@ -262,11 +285,11 @@ impl EmbeddedStore {
     pub fn close(&self) {
         self.shared.state.write().closed = true;
         self.shared.wakers.lock().wake_all();
-        if let Some(handle) = self.writer.lock().take() {
+        if let Writes::Thread { requests, writer } = &self.writes
+            && let Some(handle) = writer.lock().take()
+        {
             // The writer ends when every sender is gone; ours stays, so tell it directly.
-            let _ = self
-                .requests
-                .try_send(Request::Compact(-1, oneshot::channel().0));
+            let _ = requests.try_send(Request::Compact(-1, oneshot::channel().0));
             let _ = handle.join();
         }
     }
@@ -276,7 +299,21 @@ impl EmbeddedStore {
         make: impl FnOnce(oneshot::Sender<Result<T>>) -> Request,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        self.requests.send(make(tx)).await.map_err(|_| closed())?;
+        match &self.writes {
+            Writes::Thread { requests, .. } => {
+                requests.send(make(tx)).await.map_err(|_| closed())?;
+            }
+            Writes::Inline(writer) => {
+                if self.shared.state.read().closed {
+                    return Err(closed());
+                }
+                let mut writer = writer.lock();
+                let mut batch = vec![make(tx)];
+                if let Some(job) = writer.commit(&mut batch) {
+                    publish(&self.shared, vec![job]);
+                }
+            }
+        }
         rx.await.map_err(|_| closed())?
     }
 }

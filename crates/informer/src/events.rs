@@ -289,8 +289,21 @@ impl Recorder {
 
     /// Records an event about the object `regarding` (see [`object_reference`]). Returns at
     /// once; the event is dropped (and counted) when the queue is full.
-    pub fn record(&self, regarding: &ObjectReference, type_: EventType, reason: &str, message: &str) {
-        let event = make_event(regarding, type_, reason, message, &self.reporter, Utc::now());
+    pub fn record(
+        &self,
+        regarding: &ObjectReference,
+        type_: EventType,
+        reason: &str,
+        message: &str,
+    ) {
+        let event = make_event(
+            regarding,
+            type_,
+            reason,
+            message,
+            &self.reporter,
+            Utc::now(),
+        );
         match self.queue.try_send(Message::Event(Box::new(event))) {
             Ok(()) => {
                 self.metrics.queued.fetch_add(1, Ordering::Relaxed);
@@ -309,7 +322,13 @@ impl Recorder {
     }
 
     /// Records an event about `object`.
-    pub fn record_for<K: Resource>(&self, object: &K, type_: EventType, reason: &str, message: &str) {
+    pub fn record_for<K: Resource>(
+        &self,
+        object: &K,
+        type_: EventType,
+        reason: &str,
+        message: &str,
+    ) {
         self.record(&object_reference(object), type_, reason, message);
     }
 
@@ -342,7 +361,10 @@ fn make_event(
         .unwrap_or_else(|| "default".to_owned());
     Event {
         metadata: ObjectMeta {
-            name: Some(event_name(regarding.name.as_deref().unwrap_or_default(), now)),
+            name: Some(event_name(
+                regarding.name.as_deref().unwrap_or_default(),
+                now,
+            )),
             namespace: Some(namespace),
             ..ObjectMeta::default()
         },
@@ -365,7 +387,9 @@ fn make_event(
 
 /// `<object>.<nanoseconds since the epoch in hex>`.
 fn event_name(object: &str, now: DateTime<Utc>) -> String {
-    let nanos = now.timestamp_nanos_opt().and_then(|n| u64::try_from(n).ok());
+    let nanos = now
+        .timestamp_nanos_opt()
+        .and_then(|n| u64::try_from(n).ok());
     format!("{object}.{:x}", nanos.unwrap_or(0))
 }
 
@@ -393,7 +417,13 @@ impl Writer {
 
     async fn process(&mut self, event: Event) {
         let correlated = self.correlator.correlate(event, Instant::now());
-        let Correlated::Write { event, key, patch, aggregated } = correlated else {
+        let Correlated::Write {
+            event,
+            key,
+            patch,
+            aggregated,
+        } = correlated
+        else {
             self.metrics.filtered.fetch_add(1, Ordering::Relaxed);
             return;
         };
@@ -459,7 +489,9 @@ impl Writer {
                 self.correlator.update_state(key, &written);
                 true
             }
-            Err(e @ (kubernaut_client::Error::Api(_) | kubernaut_client::Error::InvalidRequest(_))) => {
+            Err(
+                e @ (kubernaut_client::Error::Api(_) | kubernaut_client::Error::InvalidRequest(_)),
+            ) => {
                 // Sending it again would be refused again.
                 self.metrics.failed.fetch_add(1, Ordering::Relaxed);
                 if e.is_already_exists() {
@@ -484,7 +516,7 @@ enum Correlated {
     Skip,
     /// Write `event`: create it, or apply `patch` to the existing one.
     Write {
-        event: Event,
+        event: Box<Event>,
         /// The cache key its server state is recorded under.
         key: String,
         /// The patch of a repeat.
@@ -520,35 +552,32 @@ struct EventLog {
     resource_version: Option<String>,
 }
 
-/// A token bucket: `burst` tokens, one more per `refill`.
+/// A token bucket of `burst` tokens, one more per `refill`, kept as the instant at which it
+/// will be full again (exact in integer time, where a count of fractional tokens would drift).
 #[derive(Debug)]
 struct TokenBucket {
-    tokens: f64,
-    last: Instant,
+    full_at: Instant,
 }
 
 impl TokenBucket {
-    fn full(burst: u32, now: Instant) -> Self {
-        TokenBucket {
-            tokens: f64::from(burst),
-            last: now,
-        }
+    fn full(now: Instant) -> Self {
+        TokenBucket { full_at: now }
     }
 
+    /// Takes a token if there is one: the bucket holds `burst - (full_at - now) / refill`.
     fn try_accept(&mut self, burst: u32, refill: Duration, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last);
-        self.last = now;
-        if !refill.is_zero() {
-            self.tokens = (self.tokens + elapsed.as_secs_f64() / refill.as_secs_f64())
-                .min(f64::from(burst));
-        } else {
-            self.tokens = f64::from(burst);
+        let missing = self.full_at.saturating_duration_since(now);
+        let spare = refill.saturating_mul(burst.saturating_sub(1));
+        if burst == 0 || missing > spare {
+            return false;
         }
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
+        // A refill period beyond the clock's range allows nothing.
+        match self.full_at.max(now).checked_add(refill) {
+            Some(full_at) => {
+                self.full_at = full_at;
+                true
+            }
+            None => false,
         }
     }
 }
@@ -562,7 +591,9 @@ fn key(parts: &[&str]) -> String {
 fn reference_parts(event: &Event) -> [&str; 2] {
     let source = event.source.as_ref();
     [
-        source.and_then(|s| s.component.as_deref()).unwrap_or_default(),
+        source
+            .and_then(|s| s.component.as_deref())
+            .unwrap_or_default(),
         source.and_then(|s| s.host.as_deref()).unwrap_or_default(),
     ]
 }
@@ -588,7 +619,11 @@ fn event_key(event: &Event) -> String {
         kind,
         namespace,
         name,
-        event.involved_object.field_path.as_deref().unwrap_or_default(),
+        event
+            .involved_object
+            .field_path
+            .as_deref()
+            .unwrap_or_default(),
         uid,
         api_version,
         event.type_.as_deref().unwrap_or_default(),
@@ -647,7 +682,7 @@ impl Correlator {
             return Correlated::Skip;
         }
         Correlated::Write {
-            event,
+            event: Box::new(event),
             key,
             patch,
             aggregated,
@@ -656,7 +691,12 @@ impl Correlator {
 
     /// Upstream's `EventAggregate`: the event itself and its full key, or, from the
     /// `max_events`-th distinct similar event, an aggregate event and the group's key.
-    fn aggregate(&mut self, event: Event, now: Instant, wall: DateTime<Utc>) -> (Event, String, bool) {
+    fn aggregate(
+        &mut self,
+        event: Event,
+        now: Instant,
+        wall: DateTime<Utc>,
+    ) -> (Event, String, bool) {
         let full_key = event_key(&event);
         let (group, message) = aggregate_key(&event);
         let interval = self.interval;
@@ -689,7 +729,10 @@ impl Correlator {
         let involved = &event.involved_object;
         let aggregate = Event {
             metadata: ObjectMeta {
-                name: Some(event_name(involved.name.as_deref().unwrap_or_default(), wall)),
+                name: Some(event_name(
+                    involved.name.as_deref().unwrap_or_default(),
+                    wall,
+                )),
                 namespace: event.metadata.namespace.clone(),
                 ..ObjectMeta::default()
             },
@@ -747,7 +790,7 @@ impl Correlator {
         match self.spam.get_mut(&key) {
             Some(bucket) => bucket.try_accept(burst, refill, now),
             None => {
-                let mut bucket = TokenBucket::full(burst, now);
+                let mut bucket = TokenBucket::full(now);
                 let accepted = bucket.try_accept(burst, refill, now);
                 self.spam.insert(key, bucket);
                 accepted

@@ -219,8 +219,7 @@ where
             .map_err(Error::ApplyFailed),
         (false, None) => {
             let patch = add_patch(meta, finalizer_name)?;
-            let patched =
-                guarded_patch(&api, &name, meta, patch, Operation::AddFinalizer).await?;
+            let patched = guarded_patch(&api, &name, meta, patch, Operation::AddFinalizer).await?;
             reconcile(Event::Apply(Arc::new(patched)))
                 .await
                 .map(Outcome::Applied)

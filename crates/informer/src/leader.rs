@@ -17,7 +17,7 @@
 //!         println!("leader: {:?}", status.borrow().leader);
 //!     }
 //! });
-//! let shutdown = async { tokio::signal::ctrl_c().await.ok(); };
+//! let shutdown = async { /* a signal handler, a cancellation token, ... */ };
 //! let ended = elector
 //!     .run(shutdown, |leadership| async move {
 //!         // Reconcile until leadership is lost (or shutdown begins).
@@ -398,7 +398,10 @@ impl LeaseLock {
         self.api.get_opt(&self.name).await
     }
 
-    async fn create(&self, record: &LeaderElectionRecord) -> Result<Lease, kubernaut_client::Error> {
+    async fn create(
+        &self,
+        record: &LeaderElectionRecord,
+    ) -> Result<Lease, kubernaut_client::Error> {
         let lease = Lease {
             metadata: ObjectMeta {
                 name: Some(self.name.clone()),
@@ -628,7 +631,9 @@ impl LeaderElector {
         if let Err(e) = joined
             && e.is_panic()
         {
-            return Err(ElectionError::LeadingPanicked(panic_message(e.into_panic())));
+            return Err(ElectionError::LeadingPanicked(panic_message(
+                e.into_panic(),
+            )));
         }
         Ok(match why {
             Why::Shutdown => Ended::ShutdownWhileLeading { released },
@@ -642,9 +647,10 @@ impl LeaderElector {
         tracing::info!(lease = %self.lock.describe(), "attempting to acquire leader lease");
         loop {
             // One attempt may not hang the loop: it is bounded like a renewal.
-            let attempt = tokio::time::timeout(self.config.renew_deadline, self.try_acquire_or_renew())
-                .await
-                .unwrap_or(Attempt::Failed);
+            let attempt =
+                tokio::time::timeout(self.config.renew_deadline, self.try_acquire_or_renew())
+                    .await
+                    .unwrap_or(Attempt::Failed);
             self.report_transition();
             if attempt == Attempt::Held {
                 return;
@@ -803,7 +809,23 @@ impl LeaderElector {
             renew_time: Some(now),
             leader_transitions: observed.record.leader_transitions,
         };
-        let update = self.lock.update(&observed.lease, &record);
+        let lock = &self.lock;
+        let update = async {
+            match lock.update(&observed.lease, &record).await {
+                // A renewal cut short by the shutdown may have been written after all: the
+                // lease is still ours if it still names this candidate.
+                Err(e) if e.is_conflict() => match lock.get().await? {
+                    Some(lease)
+                        if LeaderElectionRecord::from_spec(lease.spec.as_ref()).holder_identity
+                            == *lock.identity =>
+                    {
+                        lock.update(&lease, &record).await
+                    }
+                    _ => Err(e),
+                },
+                other => other,
+            }
+        };
         match tokio::time::timeout(self.config.renew_deadline, update).await {
             Ok(Ok(lease)) => {
                 self.observe(record, lease);

@@ -115,7 +115,10 @@ async fn exactly_one_candidate_leads_and_the_other_takes_over_within_the_lease_d
     let created = lease(&client).await;
     assert_eq!(holder(&created), Some("a"));
     assert_eq!(transitions(&created), Some(0));
-    assert_eq!(created.spec.as_ref().unwrap().lease_duration_seconds, Some(15));
+    assert_eq!(
+        created.spec.as_ref().unwrap().lease_duration_seconds,
+        Some(15)
+    );
 
     let mut b = Candidate::spawn(server.client(), "b", config.clone());
     b.status
@@ -156,7 +159,10 @@ async fn exactly_one_candidate_leads_and_the_other_takes_over_within_the_lease_d
     assert_eq!(b.status.borrow().leader.as_deref(), Some("b"));
     // a's leading work was aborted with it: it never saw a loss it could act on.
     assert_eq!(a.seen.lock().len(), 1);
-    assert_eq!(b.shut_down().await.unwrap(), Ended::ShutdownWhileLeading { released: false });
+    assert_eq!(
+        b.shut_down().await.unwrap(),
+        Ended::ShutdownWhileLeading { released: false }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -193,7 +199,10 @@ async fn release_on_cancel_hands_the_lease_over_at_the_next_attempt() {
     let taken = lease(&client).await;
     assert_eq!(holder(&taken), Some("b"));
     assert_eq!(transitions(&taken), Some(1));
-    assert_eq!(taken.spec.as_ref().unwrap().lease_duration_seconds, Some(15));
+    assert_eq!(
+        taken.spec.as_ref().unwrap().lease_duration_seconds,
+        Some(15)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -252,7 +261,10 @@ async fn a_leader_cut_off_from_the_server_stops_leading_exactly_at_the_renew_dea
     let renewed = Instant::now();
     link.cut();
 
-    let ended = (&mut a.handle).await.expect("elector task").expect("clean end");
+    let ended = (&mut a.handle)
+        .await
+        .expect("elector task")
+        .expect("clean end");
     let lost = Instant::now();
     assert_eq!(ended, Ended::LostLeadership);
     let after_renewal = lost - renewed;
@@ -261,7 +273,10 @@ async fn a_leader_cut_off_from_the_server_stops_leading_exactly_at_the_renew_dea
             && after_renewal <= config.renew_deadline,
         "lost leadership {after_renewal:?} after the last renewal"
     );
-    assert!(a.metrics.failed_attempts() >= 4, "it kept trying until the deadline");
+    assert!(
+        a.metrics.failed_attempts() >= 4,
+        "it kept trying until the deadline"
+    );
     // Nobody else wrote the lease: it still names a, and expires on its own.
     link.restore();
     assert_eq!(holder(&lease(&client).await), Some("a"));
@@ -281,11 +296,18 @@ async fn a_candidate_restarted_under_the_same_identity_resumes_at_once() {
     let restarted = Instant::now();
     let mut again = Candidate::spawn(server.client(), "a", config);
     let leading = again.until_leading(Duration::from_secs(60)).await;
-    assert_eq!(leading, restarted, "the holder does not wait for its own lease");
+    assert_eq!(
+        leading, restarted,
+        "the holder does not wait for its own lease"
+    );
     let lease = lease(&client).await;
     assert_eq!(holder(&lease), Some("a"));
     assert_eq!(transitions(&lease), Some(0), "no transition to oneself");
-    assert_eq!(again.metrics.slow_path(), 1, "it read the lease before renewing it");
+    assert_eq!(
+        again.metrics.slow_path(),
+        1,
+        "it read the lease before renewing it"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -349,7 +371,9 @@ async fn leading_work_that_returns_gives_leadership_up() {
     let lock = LeaseLock::new(server.client(), "default", "other-lease", "a");
     let elector = LeaderElector::new(lock, LeaderElectionConfig::default()).expect("valid");
     let ended = elector
-        .run(std::future::pending(), |_| async { panic!("reconciler bug") })
+        .run(std::future::pending(), |_| async {
+            panic!("reconciler bug")
+        })
         .await;
     assert!(
         matches!(&ended, Err(ElectionError::LeadingPanicked(m)) if m == "reconciler bug"),
@@ -398,22 +422,39 @@ fn configurations_are_validated_with_upstream_rules() {
     );
     // 10 s is not above 1.2 * 9 s.
     let err = with(secs(15), secs(10), secs(9)).validate().unwrap_err();
-    assert!(matches!(err, ConfigError::RenewDeadlineNotAboveJitteredRetryPeriod { .. }));
+    assert!(matches!(
+        err,
+        ConfigError::RenewDeadlineNotAboveJitteredRetryPeriod { .. }
+    ));
     assert_eq!(
         err.to_string(),
         "renew deadline must be greater than retry period * 1.2 (10s <= 9s * 1.2)"
     );
     // Exactly 1.2 times is refused too; just above is fine.
-    assert!(with(secs(15), Duration::from_millis(2400), secs(2)).validate().is_err());
-    assert!(with(secs(15), Duration::from_millis(2401), secs(2)).validate().is_ok());
+    assert!(
+        with(secs(15), Duration::from_millis(2400), secs(2))
+            .validate()
+            .is_err()
+    );
+    assert!(
+        with(secs(15), Duration::from_millis(2401), secs(2))
+            .validate()
+            .is_ok()
+    );
     assert_eq!(
         with(secs(15), secs(10), Duration::ZERO).validate(),
         Err(ConfigError::ZeroRetryPeriod)
     );
     assert_eq!(
-        with(Duration::from_millis(900), Duration::from_millis(500), Duration::from_millis(100))
-            .validate(),
-        Err(ConfigError::LeaseDurationOutOfRange(Duration::from_millis(900)))
+        with(
+            Duration::from_millis(900),
+            Duration::from_millis(500),
+            Duration::from_millis(100)
+        )
+        .validate(),
+        Err(ConfigError::LeaseDurationOutOfRange(Duration::from_millis(
+            900
+        )))
     );
     let huge = secs(u64::from(u32::MAX));
     assert!(matches!(
@@ -463,8 +504,14 @@ fn records_round_trip_through_lease_specs() {
         renew_time: Some(MicroTime::now()),
         leader_transitions: 3,
     };
-    assert_eq!(LeaderElectionRecord::from_spec(Some(&record.to_spec())), record);
-    assert_eq!(LeaderElectionRecord::from_spec(None), LeaderElectionRecord::default());
+    assert_eq!(
+        LeaderElectionRecord::from_spec(Some(&record.to_spec())),
+        record
+    );
+    assert_eq!(
+        LeaderElectionRecord::from_spec(None),
+        LeaderElectionRecord::default()
+    );
     // A released lease keeps an explicit empty holder, as upstream writes it.
     let released = LeaderElectionRecord {
         holder_identity: String::new(),

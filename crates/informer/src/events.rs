@@ -314,9 +314,8 @@ impl Recorder {
                     mpsc::error::TrySendError::Full(_) => "the event queue is full",
                     mpsc::error::TrySendError::Closed(_) => "the event writer has stopped",
                 };
-                tracing::warn!(
-                    object = ?regarding.name, reason, "dropped an event: {why}"
-                );
+                // Counted; a log line per dropped event would flood the log under load.
+                tracing::debug!(object = ?regarding.name, reason, "dropped an event: {why}");
             }
         }
     }

@@ -586,9 +586,16 @@ impl LeaderElector {
                 () = &mut shutdown => return Ok(Ended::ShutdownWhileCandidate),
             }
         }
-        tokio::select! {
-            () = self.acquire() => {}
-            () = &mut shutdown => return Ok(Ended::ShutdownWhileCandidate),
+        let acquired = tokio::select! {
+            () = self.acquire() => true,
+            () = &mut shutdown => false,
+        };
+        if !acquired {
+            // An attempt cut short by the shutdown may have taken the lease after all.
+            if self.config.release_on_cancel {
+                self.release_if_taken().await;
+            }
+            return Ok(Ended::ShutdownWhileCandidate);
         }
 
         let (ended_tx, ended_rx) = watch::channel(false);
@@ -841,6 +848,18 @@ impl LeaderElector {
             Err(_) => {
                 tracing::warn!(lease = %self.lock.describe(), "timed out releasing lease");
                 false
+            }
+        }
+    }
+
+    /// Reads the lease and releases it if it names this candidate.
+    async fn release_if_taken(&mut self) {
+        let read = tokio::time::timeout(self.config.renew_deadline, self.lock.get()).await;
+        if let Ok(Ok(Some(lease))) = read {
+            let record = LeaderElectionRecord::from_spec(lease.spec.as_ref());
+            if record.holder_identity == *self.lock.identity {
+                self.observe(record, lease);
+                self.release().await;
             }
         }
     }

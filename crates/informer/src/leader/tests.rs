@@ -354,7 +354,10 @@ async fn leading_work_that_returns_gives_leadership_up() {
         release_on_cancel: true,
         ..LeaderElectionConfig::default()
     };
-    let elector = LeaderElector::new(lock, config).expect("valid");
+    let recorder = Recorder::new(client.clone(), crate::events::Reporter::new("test"));
+    let elector = LeaderElector::new(lock, config)
+        .expect("valid")
+        .with_recorder(recorder.clone());
     let status = elector.subscribe();
     let ended = elector
         .run(std::future::pending(), |_| async {
@@ -365,7 +368,32 @@ async fn leading_work_that_returns_gives_leadership_up() {
     assert_eq!(ended, Ended::LeadingFinished { released: true });
     assert!(!status.borrow().is_leader);
     assert_eq!(status.borrow().leader, None, "released: nobody holds it");
-    assert_eq!(holder(&lease(&client).await), Some(""));
+    let released = lease(&client).await;
+    assert_eq!(holder(&released), Some(""));
+
+    // Upstream's events on the lease.
+    recorder.flush().await;
+    let selector = format!(
+        "involvedObject.kind=Lease,involvedObject.name={LEASE},involvedObject.uid={}",
+        released.metadata.uid.as_deref().unwrap()
+    );
+    let mut events =
+        Api::<kubernaut_api_types::core::v1::Event>::namespaced(client.clone(), "default")
+            .list(&kubernaut_client::ListParams::default().fields(&selector))
+            .await
+            .expect("events")
+            .items;
+    events.sort_by_key(|e| e.metadata.creation_timestamp);
+    let messages: Vec<_> = events
+        .iter()
+        .map(|e| e.message.as_deref().unwrap())
+        .collect();
+    assert_eq!(messages, ["a became leader", "a stopped leading"]);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.reason.as_deref() == Some("LeaderElection"))
+    );
 
     // A panic in the leading work is reported, after leadership was given up.
     let lock = LeaseLock::new(server.client(), "default", "other-lease", "a");
@@ -379,6 +407,45 @@ async fn leading_work_that_returns_gives_leadership_up() {
         matches!(&ended, Err(ElectionError::LeadingPanicked(m)) if m == "reconciler bug"),
         "{ended:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_releases_a_lease_that_names_the_candidate_whenever_it_comes() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    // A previous incarnation of `a` holds the lease.
+    let record = LeaderElectionRecord {
+        holder_identity: "a".into(),
+        lease_duration_seconds: 15,
+        acquire_time: Some(MicroTime::now()),
+        renew_time: Some(MicroTime::now()),
+        leader_transitions: 4,
+    };
+    LeaseLock::new(client.clone(), "default", LEASE, "a")
+        .create(&record)
+        .await
+        .expect("lease");
+    let config = LeaderElectionConfig {
+        release_on_cancel: true,
+        ..LeaderElectionConfig::default()
+    };
+    let lock = LeaseLock::new(client.clone(), "default", LEASE, "a");
+    let elector = LeaderElector::new(lock, config).expect("valid");
+    // Shutdown is ready at once: it wins against the first attempt, or comes right after it.
+    let ended = elector
+        .run(std::future::ready(()), |_| async {})
+        .await
+        .expect("clean end");
+    assert!(
+        matches!(
+            ended,
+            Ended::ShutdownWhileCandidate | Ended::ShutdownWhileLeading { released: true }
+        ),
+        "{ended:?}"
+    );
+    let released = lease(&client).await;
+    assert_eq!(holder(&released), Some(""));
+    assert_eq!(transitions(&released), Some(4));
 }
 
 #[tokio::test(start_paused = true)]

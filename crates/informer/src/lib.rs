@@ -4,8 +4,14 @@
 //! recording and finalizer helpers, metrics, and a test kit that runs controllers against a
 //! real in-process API server.
 
+pub mod events;
+pub mod finalizer;
 pub mod informer;
+pub mod leader;
 pub mod store;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod watcher;
+
+#[cfg(test)]
+mod test_server;

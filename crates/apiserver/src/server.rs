@@ -322,7 +322,8 @@ impl ApiServer {
                         continue;
                     }
                 },
-                _ = shutdown.wait_for(|stopped| *stopped) => break,
+                // The guard `wait_for` returns is not `Send`: drop it inside.
+                () = async { let _ = shutdown.wait_for(|stopped| *stopped).await; } => break,
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(router.clone());

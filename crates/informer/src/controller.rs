@@ -388,6 +388,19 @@ where
         self.primary.store()
     }
 
+    /// Completes once every cache the controller reads has its first list: the warm-up to
+    /// await before competing for leadership, so that a new leader reconciles at once
+    /// (see [`crate::leader::LeaderElector::warm_up`]).
+    pub fn caches_ready(&self) -> impl Future<Output = ()> + Send + 'static {
+        let waits: Vec<Pin<Box<dyn Future<Output = ()> + Send>>> =
+            self.caches.iter().map(|c| (c.ready)()).collect();
+        async move {
+            for w in waits {
+                w.await;
+            }
+        }
+    }
+
     /// The work queue (to add keys from elsewhere).
     pub fn queue(&self) -> WorkQueue<ObjectKey> {
         self.queue.clone()
@@ -427,14 +440,15 @@ where
         triggers.push(primary_triggers);
         let mut all: SelectAll<BoxStream<'static, (ObjectKey, Priority)>> =
             futures::stream::select_all(triggers);
-        let pump = {
+        // Tasks are aborted if `run` itself is dropped (cancelled), so nothing outlives it.
+        let pump = AbortOnDrop(Some({
             let queue = queue.clone();
             tokio::spawn(async move {
                 while let Some((key, priority)) = all.next().await {
                     queue.add_with_priority(key, priority);
                 }
             })
-        };
+        }));
         for c in &caches {
             (c.ready)().await;
         }
@@ -451,7 +465,7 @@ where
             let metrics = metrics.clone();
             let name = config.name.clone();
             let freshness = config.freshness_timeout;
-            workers.push(tokio::spawn(async move {
+            workers.push(AbortOnDrop(Some(tokio::spawn(async move {
                 while let Some((key, _)) = queue.get().await {
                     // Read-your-own-writes: wait until every cache holds our own writes.
                     for c in caches.iter() {
@@ -501,16 +515,29 @@ where
                     }
                     queue.done(&key);
                 }
-            }));
+            }))));
         }
         match shutdown {
             Some(signal) => signal.await,
             None => futures::future::pending::<()>().await,
         }
-        pump.abort();
+        drop(pump);
         queue.shut_down_with_drain().await;
-        for w in workers {
-            let _ = w.await;
+        for mut w in workers {
+            if let Some(handle) = w.0.take() {
+                let _ = handle.await;
+            }
+        }
+    }
+}
+
+/// Aborts its task when dropped.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
         }
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::{Stream, StreamExt as _};
+use kubernaut_api_types::meta::PartialObjectMetadata;
 use kubernaut_api_types::{Object, Resource};
 use kubernaut_client::{Api, Client};
 use parking_lot::Mutex;
@@ -30,6 +31,9 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use prometheus_client::metrics::counter::Counter;
+
+use crate::metrics::ControllerMetrics;
 use crate::store::{Delta, ObjectKey, Store, Writer};
 use crate::watcher::{self, watcher};
 
@@ -71,7 +75,7 @@ impl<K> Drop for SharedInformer<K> {
 
 impl<K> SharedInformer<K>
 where
-    K: Resource + Object + DeserializeOwned + Clone + Send + Sync + 'static,
+    K: Object + DeserializeOwned + Clone + Send + Sync + 'static,
 {
     /// Starts watching `api` into a new cache (in a task of its own, ended when the informer
     /// is dropped).
@@ -84,7 +88,17 @@ where
         api: Api<K>,
         config: watcher::Config,
         buffer: usize,
+        writer: Writer<K>,
+    ) -> Self {
+        SharedInformer::start(api, config, buffer, writer, None)
+    }
+
+    fn start(
+        api: Api<K>,
+        config: watcher::Config,
+        buffer: usize,
         mut writer: Writer<K>,
+        counters: Option<(Counter, Counter)>,
     ) -> Self {
         let (changes, _) = broadcast::channel(buffer.max(1));
         let store = writer.store();
@@ -92,7 +106,7 @@ where
         let task = {
             let changes = changes.clone();
             let stats = Arc::clone(&stats);
-            let kind = K::KIND;
+            let kind = std::any::type_name::<K>();
             tokio::spawn(async move {
                 let mut events = std::pin::pin!(watcher(api, config));
                 while let Some(event) = events.next().await {
@@ -102,6 +116,9 @@ where
                                 stats
                                     .relists
                                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if let Some((relists, _)) = &counters {
+                                    relists.inc();
+                                }
                             }
                             writer.apply_with(event, |deltas| {
                                 for d in deltas {
@@ -114,6 +131,9 @@ where
                             stats
                                 .errors
                                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if let Some((_, errors)) = &counters {
+                                errors.inc();
+                            }
                             tracing::debug!(kind, error = %e, "watch failed; retrying");
                         }
                     }
@@ -249,6 +269,8 @@ impl<K: Object + Clone + Send + Sync + 'static> Stream for Subscription<K> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct InformerKey {
     kind: TypeId,
+    /// For metadata informers: the group and resource.
+    resource: Option<(String, String)>,
     namespace: Option<String>,
     labels: Option<String>,
     fields: Option<String>,
@@ -258,6 +280,7 @@ struct InformerKey {
 pub struct InformerFactory {
     client: Client,
     buffer: usize,
+    metrics: Option<Arc<ControllerMetrics>>,
     informers: Mutex<HashMap<InformerKey, Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -275,6 +298,7 @@ impl InformerFactory {
         InformerFactory {
             client,
             buffer: DEFAULT_BUFFER,
+            metrics: None,
             informers: Mutex::new(HashMap::new()),
         }
     }
@@ -283,6 +307,13 @@ impl InformerFactory {
     #[must_use]
     pub fn with_buffer(mut self, buffer: usize) -> Self {
         self.buffer = buffer.max(1);
+        self
+    }
+
+    /// Counts every informer's relists and watch errors in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<ControllerMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -303,6 +334,7 @@ impl InformerFactory {
     {
         let key = InformerKey {
             kind: TypeId::of::<K>(),
+            resource: None,
             namespace: namespace.map(str::to_owned),
             labels: config.label_selector.clone(),
             fields: config.field_selector.clone(),
@@ -317,7 +349,54 @@ impl InformerFactory {
             Some(ns) => Api::namespaced_with(self.client.clone(), ns, &K::api_resource()),
             None => Api::all(self.client.clone()),
         };
-        let informer = Arc::new(SharedInformer::new(api, config, self.buffer));
+        let counters = self.metrics.as_ref().map(|m| m.informer(K::KIND));
+        let informer = Arc::new(SharedInformer::start(
+            api,
+            config,
+            self.buffer,
+            Writer::new(),
+            counters,
+        ));
+        informers.insert(key, Arc::clone(&informer) as Arc<dyn Any + Send + Sync>);
+        informer
+    }
+
+    /// A metadata-only informer of the kind `resource` describes: objects cached as
+    /// [`PartialObjectMetadata`] (the server sends only metadata), for controllers that need
+    /// names, labels and owners of many objects but not their contents (the garbage collector,
+    /// `owns` of large kinds). Shared like [`InformerFactory::informer`].
+    pub fn metadata_informer(
+        &self,
+        resource: &kubernaut_api_types::ApiResource,
+        namespace: Option<&str>,
+        config: watcher::Config,
+    ) -> Arc<SharedInformer<PartialObjectMetadata>> {
+        let key = InformerKey {
+            kind: TypeId::of::<PartialObjectMetadata>(),
+            resource: Some((resource.group.clone(), resource.plural.clone())),
+            namespace: namespace.map(str::to_owned),
+            labels: config.label_selector.clone(),
+            fields: config.field_selector.clone(),
+        };
+        let mut informers = self.informers.lock();
+        if let Some(existing) = informers.get(&key)
+            && let Ok(informer) = Arc::clone(existing).downcast::<SharedInformer<PartialObjectMetadata>>()
+        {
+            return informer;
+        }
+        let client = metadata_client(self.client.clone());
+        let api = match namespace {
+            Some(ns) => Api::namespaced_with(client, ns, resource),
+            None => Api::all_with(client, resource),
+        };
+        let counters = self.metrics.as_ref().map(|m| m.informer(&resource.kind));
+        let informer = Arc::new(SharedInformer::start(
+            api,
+            config,
+            self.buffer,
+            Writer::new(),
+            counters,
+        ));
         informers.insert(key, Arc::clone(&informer) as Arc<dyn Any + Send + Sync>);
         informer
     }
@@ -331,4 +410,24 @@ impl InformerFactory {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The `Accept` header that asks for metadata only.
+const METADATA_ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,\
+application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+
+/// A client over `client` that asks the server for metadata only.
+pub fn metadata_client(client: Client) -> Client {
+    let namespace = client.default_namespace().to_owned();
+    let service = tower::service_fn(move |mut request: http::Request<kubernaut_client::Body>| {
+        let client = client.clone();
+        async move {
+            request.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(METADATA_ACCEPT),
+            );
+            client.send(request).await
+        }
+    });
+    Client::new(service, &namespace)
 }

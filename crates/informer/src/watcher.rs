@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt as _};
 use kubernaut_api_types::meta::WatchEvent;
-use kubernaut_api_types::{Object, Resource};
+use kubernaut_api_types::Object;
 use kubernaut_client::watch::WatchStream;
 use kubernaut_client::{Api, ListParams, WatchParams};
 use serde::de::DeserializeOwned;
@@ -193,7 +193,7 @@ enum State<K> {
 }
 
 /// The watcher's machinery: state, queued events and backoff.
-struct Machine<K: Resource> {
+struct Machine<K> {
     api: Api<K>,
     config: Config,
     state: State<K>,
@@ -270,7 +270,7 @@ fn random_between(lo: u32, hi: u32) -> u32 {
 
 impl<K> Machine<K>
 where
-    K: Resource + Object + DeserializeOwned + Clone + Send + 'static,
+    K: Object + DeserializeOwned + Clone + Send + 'static,
 {
     fn list_params(&self, continue_token: Option<&str>, rv: Option<&str>) -> ListParams {
         let mut p = ListParams {
@@ -556,7 +556,7 @@ pub fn watcher<K>(
     config: Config,
 ) -> impl Stream<Item = Result<Event<K>, WatcherError>> + Send
 where
-    K: Resource + Object + DeserializeOwned + Clone + Send + Sync + 'static,
+    K: Object + DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let machine = Machine {
         api,

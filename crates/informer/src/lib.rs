@@ -3,3 +3,5 @@
 //! a process, rate-limited work queues, the controller builder, leader election, event
 //! recording and finalizer helpers, metrics, and a test kit that runs controllers against a
 //! real in-process API server.
+
+pub mod workqueue;

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kubernaut_api_types::Resource as _;
 use kubernaut_api_types::apps::v1::Deployment;
 use kubernaut_api_types::core::v1::ConfigMap;
 use kubernaut_api_types::meta::{ObjectMeta, OwnerReference};
-use kubernaut_api_types::Resource as _;
 use kubernaut_client::{Api, Client, DeleteParams, PostParams};
 use kubernaut_informer::controller::{Action, Config, Controller};
 use kubernaut_informer::events::{EventType, Recorder, Reporter};
@@ -94,12 +94,17 @@ pub async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Context>) -> Result
         return Ok(Action::await_change());
     }
     let ctx2 = Arc::clone(&ctx);
-    let result = finalizer::finalizer(&deployments, FINALIZER, Arc::clone(&deployment), move |event| async move {
-        match event {
-            Event::Apply(d) => apply(&d, &ctx2).await,
-            Event::Cleanup(d) => cleanup(&d, &ctx2).await,
-        }
-    })
+    let result = finalizer::finalizer(
+        &deployments,
+        FINALIZER,
+        Arc::clone(&deployment),
+        move |event| async move {
+            match event {
+                Event::Apply(d) => apply(&d, &ctx2).await,
+                Event::Cleanup(d) => cleanup(&d, &ctx2).await,
+            }
+        },
+    )
     .await;
     match result {
         Ok(_) => Ok(Action::requeue(Duration::from_secs(300))),
@@ -142,13 +147,24 @@ async fn apply(deployment: &Deployment, ctx: &Context) -> Result<(), Error> {
     match cms.get_opt(&generated_name(&name)).await? {
         None => {
             cms.create(&PostParams::default(), &desired).await?;
-            ctx.recorder.record_for(deployment, EventType::Normal, "Generated", &format!("created ConfigMap {}", generated_name(&name)));
+            ctx.recorder.record_for(
+                deployment,
+                EventType::Normal,
+                "Generated",
+                &format!("created ConfigMap {}", generated_name(&name)),
+            );
         }
         Some(current) if current.data.as_ref() != Some(&data) => {
             let mut next = current;
             next.data = Some(data);
-            cms.replace(&generated_name(&name), &PostParams::default(), &next).await?;
-            ctx.recorder.record_for(deployment, EventType::Normal, "Updated", &format!("updated ConfigMap {}", generated_name(&name)));
+            cms.replace(&generated_name(&name), &PostParams::default(), &next)
+                .await?;
+            ctx.recorder.record_for(
+                deployment,
+                EventType::Normal,
+                "Updated",
+                &format!("updated ConfigMap {}", generated_name(&name)),
+            );
         }
         Some(_) => {}
     }
@@ -159,7 +175,10 @@ async fn cleanup(deployment: &Deployment, ctx: &Context) -> Result<(), Error> {
     let namespace = deployment.metadata.namespace.clone().unwrap_or_default();
     let name = deployment.metadata.name.clone().unwrap_or_default();
     let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
-    match cms.delete(&generated_name(&name), &DeleteParams::default()).await {
+    match cms
+        .delete(&generated_name(&name), &DeleteParams::default())
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(e.into()),
@@ -181,10 +200,14 @@ pub async fn run(client: Client, shutdown: impl std::future::Future<Output = ()>
         recorder: Recorder::new(client, Reporter::new("config-generator")),
     });
     controller
-        .run(reconcile, |_deployment, error, _ctx| {
-            tracing::warn!(%error, "reconcile failed; backing off");
-            Action::backoff()
-        }, ctx)
+        .run(
+            reconcile,
+            |_deployment, error, _ctx| {
+                tracing::warn!(%error, "reconcile failed; backing off");
+                Action::backoff()
+            },
+            ctx,
+        )
         .await;
 }
 

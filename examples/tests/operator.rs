@@ -48,7 +48,10 @@ async fn the_operator_generates_reverts_and_cleans_up() {
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
 
     deployments
-        .create(&PostParams::default(), &deployment("web", Some("mode=fast,level=3")))
+        .create(
+            &PostParams::default(),
+            &deployment("web", Some("mode=fast,level=3")),
+        )
         .await
         .expect("create");
     deployments
@@ -63,39 +66,73 @@ async fn the_operator_generates_reverts_and_cleans_up() {
             .and_then(|c| c.data)
     };
     eventually("the ConfigMap is generated", || async {
-        data(cms.clone()).await.is_some_and(|d| d.get("mode").map(String::as_str) == Some("fast"))
+        data(cms.clone())
+            .await
+            .is_some_and(|d| d.get("mode").map(String::as_str) == Some("fast"))
     })
     .await;
     let generated = cms.get(&generated_name("web")).await.expect("generated");
     let owner = &generated.metadata.owner_references.expect("owned")[0];
-    assert_eq!((owner.kind.as_str(), owner.name.as_str(), owner.controller), ("Deployment", "web", Some(true)));
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str(), owner.controller),
+        ("Deployment", "web", Some(true))
+    );
     let web = deployments.get("web").await.expect("web");
-    assert!(web.metadata.finalizers.iter().flatten().any(|f| f == FINALIZER));
-    assert!(cms.get_opt(&generated_name("plain")).await.expect("get").is_none());
+    assert!(
+        web.metadata
+            .finalizers
+            .iter()
+            .flatten()
+            .any(|f| f == FINALIZER)
+    );
+    assert!(
+        cms.get_opt(&generated_name("plain"))
+            .await
+            .expect("get")
+            .is_none()
+    );
 
     // A manual edit of the ConfigMap is reverted.
-    cms.patch(&generated_name("web"), &PatchParams::default(), &Patch::Merge(json!({"data": {"mode": "slow"}})))
-        .await
-        .expect("edit");
+    cms.patch(
+        &generated_name("web"),
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"mode": "slow"}})),
+    )
+    .await
+    .expect("edit");
     eventually("the edit is reverted", || async {
-        data(cms.clone()).await.is_some_and(|d| d.get("mode").map(String::as_str) == Some("fast"))
+        data(cms.clone())
+            .await
+            .is_some_and(|d| d.get("mode").map(String::as_str) == Some("fast"))
     })
     .await;
 
     // A new annotation value is applied.
     deployments
-        .patch("web", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"annotations": {ANNOTATION: "mode=turbo"}}})))
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {ANNOTATION: "mode=turbo"}}})),
+        )
         .await
         .expect("annotate");
     eventually("the new value is applied", || async {
-        data(cms.clone()).await.is_some_and(|d| d.get("mode").map(String::as_str) == Some("turbo") && !d.contains_key("level"))
+        data(cms.clone()).await.is_some_and(|d| {
+            d.get("mode").map(String::as_str) == Some("turbo") && !d.contains_key("level")
+        })
     })
     .await;
 
     // Deleting the Deployment deletes the ConfigMap, then the Deployment goes.
-    deployments.delete("web", &DeleteParams::default()).await.expect("delete");
+    deployments
+        .delete("web", &DeleteParams::default())
+        .await
+        .expect("delete");
     eventually("both are gone", || async {
-        cms.get_opt(&generated_name("web")).await.expect("get").is_none()
+        cms.get_opt(&generated_name("web"))
+            .await
+            .expect("get")
+            .is_none()
             && deployments.get_opt("web").await.expect("get").is_none()
     })
     .await;
@@ -106,7 +143,11 @@ async fn the_operator_generates_reverts_and_cleans_up() {
         events
             .list(&ListParams::default().fields("involvedObject.name=web"))
             .await
-            .is_ok_and(|l| l.items.iter().any(|e| e.reason.as_deref() == Some("Generated")))
+            .is_ok_and(|l| {
+                l.items
+                    .iter()
+                    .any(|e| e.reason.as_deref() == Some("Generated"))
+            })
     })
     .await;
 

@@ -166,7 +166,9 @@ impl WriteTracker {
     /// Records a write of `kind` in `api_version` at `rv`.
     pub fn record(&self, api_version: &str, kind: &str, rv: u64) {
         let mut w = self.written.lock();
-        let e = w.entry((api_version.to_owned(), kind.to_owned())).or_insert(0);
+        let e = w
+            .entry((api_version.to_owned(), kind.to_owned()))
+            .or_insert(0);
         *e = (*e).max(rv);
     }
 
@@ -179,13 +181,16 @@ impl WriteTracker {
     }
 }
 
+/// A boxed future that completes when a cache reaches some state.
+type Wait = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A cache the controller reads, with the kind it holds, for readiness and freshness.
 struct Cache {
     api_version: &'static str,
     kind: &'static str,
-    ready: Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>,
+    ready: Box<dyn Fn() -> Wait + Send + Sync>,
     version: Box<dyn Fn() -> u64 + Send + Sync>,
-    wait_for: Box<dyn Fn(u64) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>,
+    wait_for: Box<dyn Fn(u64) -> Wait + Send + Sync>,
 }
 
 fn cache_of<T>(informer: &SharedInformer<T>) -> Cache
@@ -272,7 +277,12 @@ where
 
     /// Reconcile the owner of every `C` whose controller owner reference names a `K`.
     #[must_use]
-    pub fn owns<C>(mut self, factory: &InformerFactory, namespace: Option<&str>, watch: watcher::Config) -> Self
+    pub fn owns<C>(
+        mut self,
+        factory: &InformerFactory,
+        namespace: Option<&str>,
+        watch: watcher::Config,
+    ) -> Self
     where
         C: Resource + Object + DeserializeOwned + Clone + Send + Sync + 'static,
     {
@@ -361,7 +371,10 @@ where
 
     /// Stops gracefully when `signal` completes: no new reconciles start, running ones finish.
     #[must_use]
-    pub fn graceful_shutdown_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+    pub fn graceful_shutdown_on(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
         self.shutdown = Some(Box::pin(signal));
         self
     }
@@ -392,7 +405,7 @@ where
     /// await before competing for leadership, so that a new leader reconciles at once
     /// (see [`crate::leader::LeaderElector::warm_up`]).
     pub fn caches_ready(&self) -> impl Future<Output = ()> + Send + 'static {
-        let waits: Vec<Pin<Box<dyn Future<Output = ()> + Send>>> =
+        let waits: Vec<Wait> =
             self.caches.iter().map(|c| (c.ready)()).collect();
         async move {
             for w in waits {
@@ -459,8 +472,11 @@ where
         for _ in 0..config.concurrency.max(1) {
             let queue = queue.clone();
             let store = primary.store();
-            let (reconcile, error_policy, ctx) =
-                (Arc::clone(&reconcile), Arc::clone(&error_policy), Arc::clone(&ctx));
+            let (reconcile, error_policy, ctx) = (
+                Arc::clone(&reconcile),
+                Arc::clone(&error_policy),
+                Arc::clone(&ctx),
+            );
             let (caches, writes) = (Arc::clone(&caches), Arc::clone(&writes));
             let metrics = metrics.clone();
             let name = config.name.clone();

@@ -380,7 +380,8 @@ impl InformerFactory {
         };
         let mut informers = self.informers.lock();
         if let Some(existing) = informers.get(&key)
-            && let Ok(informer) = Arc::clone(existing).downcast::<SharedInformer<PartialObjectMetadata>>()
+            && let Ok(informer) =
+                Arc::clone(existing).downcast::<SharedInformer<PartialObjectMetadata>>()
         {
             return informer;
         }

@@ -27,8 +27,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt as _};
-use kubernaut_api_types::meta::WatchEvent;
 use kubernaut_api_types::Object;
+use kubernaut_api_types::meta::WatchEvent;
 use kubernaut_client::watch::WatchStream;
 use kubernaut_client::{Api, ListParams, WatchParams};
 use serde::de::DeserializeOwned;

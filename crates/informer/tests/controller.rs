@@ -36,7 +36,9 @@ async fn one_reconcile_per_object_at_a_time_and_another_after_a_change() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    cms.create(&PostParams::default(), &cm("a")).await.expect("create");
+    cms.create(&PostParams::default(), &cm("a"))
+        .await
+        .expect("create");
     let factory = InformerFactory::new(client.clone());
     let record = Arc::new(Mutex::new(Record::default()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -55,7 +57,10 @@ async fn one_reconcile_per_object_at_a_time_and_another_after_a_change() {
                 if *n > 1 {
                     r.overlaps += 1;
                 }
-                r.runs.entry(name.clone()).or_default().push(tokio::time::Instant::now());
+                r.runs
+                    .entry(name.clone())
+                    .or_default()
+                    .push(tokio::time::Instant::now());
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
             *rec.lock().running.entry(name).or_default() -= 1;
@@ -68,16 +73,21 @@ async fn one_reconcile_per_object_at_a_time_and_another_after_a_change() {
     assert_eq!(record.lock().runs.get("a").map(Vec::len), Some(1));
     // Changes while a reconcile runs: it runs once more afterwards, never alongside.
     for n in 0..3 {
-        cms.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": n.to_string()}})))
-            .await
-            .expect("patch");
+        cms.patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"v": n.to_string()}})),
+        )
+        .await
+        .expect("patch");
     }
     settle().await;
-    let r = record.lock();
-    assert_eq!(r.overlaps, 0);
-    let runs = r.runs.get("a").map(Vec::len).unwrap_or(0);
+    let (overlaps, runs) = {
+        let r = record.lock();
+        (r.overlaps, r.runs.get("a").map(Vec::len).unwrap_or(0))
+    };
+    assert_eq!(overlaps, 0);
     assert!((2..=3).contains(&runs), "{runs} runs");
-    drop(r);
     let _ = stop.send(());
     run.await.expect("stops");
 }
@@ -87,8 +97,12 @@ async fn failures_back_off_per_object_and_success_resets() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    cms.create(&PostParams::default(), &cm("flaky")).await.expect("create");
-    cms.create(&PostParams::default(), &cm("fine")).await.expect("create");
+    cms.create(&PostParams::default(), &cm("flaky"))
+        .await
+        .expect("create");
+    cms.create(&PostParams::default(), &cm("fine"))
+        .await
+        .expect("create");
     let factory = InformerFactory::new(client.clone());
     let record = Arc::new(Mutex::new(Record::default()));
     let controller = Controller::<ConfigMap>::new(&factory, Some("default"), Default::default());
@@ -101,7 +115,11 @@ async fn failures_back_off_per_object_and_success_resets() {
                 runs.push(tokio::time::Instant::now());
                 runs.len()
             };
-            if name == "flaky" && n <= 6 { Err("not yet") } else { Ok(Action::await_change()) }
+            if name == "flaky" && n <= 6 {
+                Err("not yet")
+            } else {
+                Ok(Action::await_change())
+            }
         },
         |_, _, _| Action::backoff(),
         Arc::clone(&record),
@@ -125,7 +143,10 @@ async fn owned_objects_trigger_their_owner_and_predicates_filter() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    let owner = cms.create(&PostParams::default(), &cm("owner")).await.expect("create");
+    let owner = cms
+        .create(&PostParams::default(), &cm("owner"))
+        .await
+        .expect("create");
     let factory = InformerFactory::new(client.clone());
     let record = Arc::new(Mutex::new(Record::default()));
     let controller = Controller::<ConfigMap>::new(&factory, Some("default"), Default::default())
@@ -134,7 +155,11 @@ async fn owned_objects_trigger_their_owner_and_predicates_filter() {
     let run = tokio::spawn(controller.run(
         |c: Arc<ConfigMap>, rec: Arc<Mutex<Record>>| async move {
             let name = c.metadata.name.clone().unwrap_or_default();
-            rec.lock().runs.entry(name).or_default().push(tokio::time::Instant::now());
+            rec.lock()
+                .runs
+                .entry(name)
+                .or_default()
+                .push(tokio::time::Instant::now());
             Ok::<_, std::convert::Infallible>(Action::await_change())
         },
         |_, _, _| Action::backoff(),
@@ -144,15 +169,23 @@ async fn owned_objects_trigger_their_owner_and_predicates_filter() {
     let runs = |r: &Arc<Mutex<Record>>| r.lock().runs.get("owner").map_or(0, Vec::len);
     assert_eq!(runs(&record), 1);
     // A data change does not pass the labels predicate...
-    cms.patch("owner", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "1"}})))
-        .await
-        .expect("patch");
+    cms.patch(
+        "owner",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"v": "1"}})),
+    )
+    .await
+    .expect("patch");
     settle().await;
     assert_eq!(runs(&record), 1);
     // ...a label change does.
-    cms.patch("owner", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})))
-        .await
-        .expect("patch");
+    cms.patch(
+        "owner",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"a": "b"}}})),
+    )
+    .await
+    .expect("patch");
     settle().await;
     assert_eq!(runs(&record), 2);
     // A Secret controlled by the owner triggers it.
@@ -179,18 +212,25 @@ fn lagging_client(cluster: &TestCluster, delay: Duration) -> kubernaut_client::C
         let router = router.clone();
         let auth = auth.clone();
         async move {
-            let watch = request.uri().query().is_some_and(|q| q.contains("watch=true"));
-            request.headers_mut().insert(http::header::AUTHORIZATION, auth);
+            let watch = request
+                .uri()
+                .query()
+                .is_some_and(|q| q.contains("watch=true"));
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, auth);
             let request = request.map(|b| axum::body::Body::from(b.as_bytes().to_vec()));
             let response = tower::ServiceExt::oneshot(router, request)
                 .await
                 .map_err(|e| -> kubernaut_client::BoxError { Box::new(e) })?;
             let (parts, body) = response.into_parts();
             let body = if watch {
-                axum::body::Body::from_stream(body.into_data_stream().then(move |chunk| async move {
-                    tokio::time::sleep(delay).await;
-                    chunk
-                }))
+                axum::body::Body::from_stream(body.into_data_stream().then(
+                    move |chunk| async move {
+                        tokio::time::sleep(delay).await;
+                        chunk
+                    },
+                ))
             } else {
                 body
             };
@@ -209,11 +249,15 @@ async fn reconciles_read_their_own_writes() {
     // The caches learn of changes 200 ms late; the reconciles come back after 1 ms.
     let client = lagging_client(&cluster, Duration::from_millis(200));
     let cms: Api<ConfigMap> = Api::default_namespaced(cluster.client());
-    cms.create(&PostParams::default(), &cm("parent")).await.expect("create");
+    cms.create(&PostParams::default(), &cm("parent"))
+        .await
+        .expect("create");
     let factory = InformerFactory::new(client.clone());
     let controller = Controller::<ConfigMap>::new(&factory, Some("default"), Default::default())
         .owns::<Secret>(&factory, Some("default"), Default::default());
-    let secrets_cache = factory.informer::<Secret>(Some("default"), Default::default()).store();
+    let secrets_cache = factory
+        .informer::<Secret>(Some("default"), Default::default())
+        .store();
     let writes: Api<Secret> = Api::default_namespaced(controller.client());
     let duplicates = Arc::new(Mutex::new(0usize));
     let run = tokio::spawn(controller.run(
@@ -223,9 +267,15 @@ async fn reconciles_read_their_own_writes() {
             async move {
                 let name = format!("{}-secret", c.metadata.name.clone().unwrap_or_default());
                 // Decide from the cache, as controllers do: a stale cache would create twice.
-                let exists = cache.get(&kubernaut_informer::store::ObjectKey::new(Some("default"), &name)).is_some();
+                let exists = cache
+                    .get(&kubernaut_informer::store::ObjectKey::new(
+                        Some("default"),
+                        &name,
+                    ))
+                    .is_some();
                 if !exists {
-                    let s: Secret = serde_json::from_value(json!({"metadata": {"name": name}})).expect("secret");
+                    let s: Secret = serde_json::from_value(json!({"metadata": {"name": name}}))
+                        .expect("secret");
                     if let Err(e) = writes.create(&PostParams::default(), &s).await {
                         if e.is_already_exists() {
                             *dups.lock() += 1;
@@ -243,7 +293,11 @@ async fn reconciles_read_their_own_writes() {
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(*duplicates.lock(), 0, "no reconcile acted on a cache older than its write");
+    assert_eq!(
+        *duplicates.lock(),
+        0,
+        "no reconcile acted on a cache older than its write"
+    );
     run.abort();
 }
 
@@ -252,9 +306,13 @@ async fn metrics_count_reconciles_queue_work_and_relists() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    cms.create(&PostParams::default(), &cm("m")).await.expect("create");
+    cms.create(&PostParams::default(), &cm("m"))
+        .await
+        .expect("create");
     let mut registry = prometheus_client::registry::Registry::default();
-    let metrics = Arc::new(kubernaut_informer::metrics::ControllerMetrics::register(&mut registry));
+    let metrics = Arc::new(kubernaut_informer::metrics::ControllerMetrics::register(
+        &mut registry,
+    ));
     let factory = InformerFactory::new(client.clone()).with_metrics(Arc::clone(&metrics));
     let controller = Controller::<ConfigMap>::new(&factory, Some("default"), Default::default())
         .with_config(kubernaut_informer::controller::Config {
@@ -263,17 +321,33 @@ async fn metrics_count_reconciles_queue_work_and_relists() {
         })
         .with_metrics(metrics);
     let run = tokio::spawn(controller.run(
-        |_c: Arc<ConfigMap>, _: Arc<()>| async { Ok::<_, std::convert::Infallible>(Action::await_change()) },
+        |_c: Arc<ConfigMap>, _: Arc<()>| async {
+            Ok::<_, std::convert::Infallible>(Action::await_change())
+        },
         |_, _, _| Action::backoff(),
         Arc::new(()),
     ));
     settle().await;
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode");
-    assert!(text.contains(r#"controller_runtime_reconcile_total{controller="cm-metrics",result="success"} 1"#), "{text}");
-    assert!(text.contains(r#"workqueue_adds_total{name="cm-metrics"}"#), "{text}");
-    assert!(text.contains(r#"informer_relists_total{kind="ConfigMap"} 1"#), "{text}");
-    assert!(text.contains("controller_runtime_reconcile_time_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(
+            r#"controller_runtime_reconcile_total{controller="cm-metrics",result="success"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"workqueue_adds_total{name="cm-metrics"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"informer_relists_total{kind="ConfigMap"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("controller_runtime_reconcile_time_seconds_bucket"),
+        "{text}"
+    );
     run.abort();
 }
 
@@ -283,7 +357,9 @@ async fn only_the_leader_reconciles_and_a_successor_takes_over() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    cms.create(&PostParams::default(), &cm("work")).await.expect("create");
+    cms.create(&PostParams::default(), &cm("work"))
+        .await
+        .expect("create");
     let runs: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let mut stops = Vec::new();
     let mut handles = Vec::new();
@@ -294,10 +370,14 @@ async fn only_the_leader_reconciles_and_a_successor_takes_over() {
         let runs = Arc::clone(&runs);
         handles.push(tokio::spawn(async move {
             let factory = InformerFactory::new(client.clone());
-            let controller = Controller::<ConfigMap>::new(&factory, Some("default"), Default::default());
+            let controller =
+                Controller::<ConfigMap>::new(&factory, Some("default"), Default::default());
             let elector = LeaderElector::new(
                 LeaseLock::new(client.clone(), "default", "cm-controller", id),
-                LeaderElectionConfig { release_on_cancel: false, ..LeaderElectionConfig::default() },
+                LeaderElectionConfig {
+                    release_on_cancel: false,
+                    ..LeaderElectionConfig::default()
+                },
             )
             .expect("config")
             .warm_up({
@@ -308,21 +388,28 @@ async fn only_the_leader_reconciles_and_a_successor_takes_over() {
                 }
             });
             let _ = elector
-                .run(async { let _ = stopped.await; }, move |leadership| async move {
-                    let lost = async move { leadership.lost().await };
-                    controller
-                        .graceful_shutdown_on(lost)
-                        .run(
-                            move |c: Arc<ConfigMap>, runs: Arc<Mutex<Vec<String>>>| async move {
-                                let _ = c;
-                                runs.lock().push(id.to_owned());
-                                Ok::<_, std::convert::Infallible>(Action::requeue(Duration::from_secs(1)))
-                            },
-                            |_, _, _| Action::backoff(),
-                            runs,
-                        )
-                        .await;
-                })
+                .run(
+                    async {
+                        let _ = stopped.await;
+                    },
+                    move |leadership| async move {
+                        let lost = async move { leadership.lost().await };
+                        controller
+                            .graceful_shutdown_on(lost)
+                            .run(
+                                move |c: Arc<ConfigMap>, runs: Arc<Mutex<Vec<String>>>| async move {
+                                    let _ = c;
+                                    runs.lock().push(id.to_owned());
+                                    Ok::<_, std::convert::Infallible>(Action::requeue(
+                                        Duration::from_secs(1),
+                                    ))
+                                },
+                                |_, _, _| Action::backoff(),
+                                runs,
+                            )
+                            .await;
+                    },
+                )
                 .await;
         }));
     }
@@ -331,7 +418,10 @@ async fn only_the_leader_reconciles_and_a_successor_takes_over() {
     }
     let first: Vec<String> = runs.lock().clone();
     assert!(!first.is_empty());
-    assert!(first.iter().all(|r| r == &first[0]), "only one candidate reconciles: {first:?}");
+    assert!(
+        first.iter().all(|r| r == &first[0]),
+        "only one candidate reconciles: {first:?}"
+    );
     // Kill the leader without releasing: the other takes over within the lease duration.
     let leader = if first[0] == "one" { 0 } else { 1 };
     let dead = handles.remove(leader);

@@ -423,9 +423,16 @@ async fn a_streaming_initial_list_is_bracketed_like_a_list() {
     let cluster = TestCluster::start().await;
     let client = cluster.client();
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
-    cms.create(&PostParams::default(), &cm("s1", 1)).await.expect("create");
-    cms.create(&PostParams::default(), &cm("s2", 2)).await.expect("create");
-    let mut events = Box::pin(watcher(cms.clone(), watcher::Config::default().streaming_lists()));
+    cms.create(&PostParams::default(), &cm("s1", 1))
+        .await
+        .expect("create");
+    cms.create(&PostParams::default(), &cm("s2", 2))
+        .await
+        .expect("create");
+    let mut events = Box::pin(watcher(
+        cms.clone(),
+        watcher::Config::default().streaming_lists(),
+    ));
     let mut seen = Vec::new();
     loop {
         match events.next().await.expect("event").expect("ok") {
@@ -437,7 +444,9 @@ async fn a_streaming_initial_list_is_bracketed_like_a_list() {
     }
     seen[1..].sort();
     assert_eq!(seen, ["Init", "s1", "s2"]);
-    cms.create(&PostParams::default(), &cm("s3", 3)).await.expect("create");
+    cms.create(&PostParams::default(), &cm("s3", 3))
+        .await
+        .expect("create");
     match events.next().await.expect("event").expect("ok") {
         Event::Apply(c) => assert_eq!(c.metadata.name.as_deref(), Some("s3")),
         other => panic!("unexpected {other:?}"),
@@ -450,7 +459,9 @@ async fn metadata_informers_cache_only_metadata() {
     let client = cluster.client();
     ensure_namespace(&client, "t-meta").await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "t-meta");
-    cms.create(&PostParams::default(), &cm("big", 7)).await.expect("create");
+    cms.create(&PostParams::default(), &cm("big", 7))
+        .await
+        .expect("create");
     let factory = InformerFactory::new(client.clone());
     let resource = <ConfigMap as kubernaut_api_types::Resource>::api_resource();
     let informer = factory.metadata_informer(&resource, Some("t-meta"), watcher::Config::default());
@@ -462,12 +473,23 @@ async fn metadata_informers_cache_only_metadata() {
     // Changes arrive as metadata too.
     let mut sub = informer.subscribe();
     let _replay = sub.next().await;
-    cms.patch("big", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}})))
-        .await
-        .expect("patch");
+    cms.patch(
+        "big",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}})),
+    )
+    .await
+    .expect("patch");
     match sub.next().await.expect("delta") {
         Delta::Updated { new, .. } => {
-            assert_eq!(new.metadata.labels.as_ref().and_then(|l| l.get("x")).map(String::as_str), Some("y"));
+            assert_eq!(
+                new.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("x"))
+                    .map(String::as_str),
+                Some("y")
+            );
         }
         other => panic!("{other:?}"),
     }

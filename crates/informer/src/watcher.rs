@@ -2,7 +2,7 @@
 //! watching from the list's resource version, with upstream's recovery.
 //!
 //! # Recovery
-//! The watcher is an explicit state machine ([`State`]); every poll takes one step:
+//! The watcher is an explicit state machine (`State`); every poll takes one step:
 //!
 //! | state | step | next |
 //! |---|---|---|

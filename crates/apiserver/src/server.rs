@@ -152,19 +152,21 @@ impl ApiServerBuilder {
             allocation.mark_existing(values.iter());
         }
 
-        let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        let (shutdown_tx, _) = tokio::sync::watch::channel(false);
+        let (epoch_tx, epoch_rx) = tokio::sync::watch::channel(0u64);
         let state = Arc::new(ApiState {
             registry: Arc::clone(&registry),
             authenticator: self.authenticator,
             authorizer: self.authorizer,
             metrics: Arc::new(Metrics::new()),
             server_address: self.config.advertise_address.clone(),
-            shutdown: shutdown_rx,
+            shutdown: epoch_rx,
             openapi: std::sync::OnceLock::new(),
         });
         let server = ApiServer {
             state,
             shutdown: shutdown_tx,
+            watch_epoch: epoch_tx,
             config: self.config,
         };
         server.bootstrap().await?;
@@ -176,6 +178,8 @@ impl ApiServerBuilder {
 pub struct ApiServer {
     state: Arc<ApiState>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// Bumped to end every open watch.
+    watch_epoch: tokio::sync::watch::Sender<u64>,
     config: ApiServerConfig,
 }
 
@@ -318,7 +322,8 @@ impl ApiServer {
                         continue;
                     }
                 },
-                _ = shutdown.changed() => break,
+                // The guard `wait_for` returns is not `Send`: drop it inside.
+                () = async { let _ = shutdown.wait_for(|stopped| *stopped).await; } => break,
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(router.clone());
@@ -359,5 +364,12 @@ impl ApiServer {
     /// Stops serving: the listener closes, watches end, in-flight requests finish.
     pub fn shutdown(&self) {
         self.shutdown.send_replace(true);
+        self.disconnect_watches();
+    }
+
+    /// Ends every open watch, as a restart or a network failure would (clients resume from
+    /// the last version they saw, or relist): for tests of client recovery.
+    pub fn disconnect_watches(&self) {
+        self.watch_epoch.send_modify(|e| *e += 1);
     }
 }

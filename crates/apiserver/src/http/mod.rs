@@ -42,8 +42,9 @@ pub struct ApiState {
     pub metrics: Arc<Metrics>,
     /// `host:port` clients reach the server at (for `/api`).
     pub server_address: String,
-    /// Becomes `true` when the server shuts down: long-running requests end.
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Changes when every open watch must end (the server shuts down, or a test disconnects
+    /// watchers): long-running requests watch it.
+    pub shutdown: tokio::sync::watch::Receiver<u64>,
     /// The OpenAPI v3 documents, built on first use.
     pub openapi: std::sync::OnceLock<crate::openapi::OpenApi>,
 }

@@ -179,7 +179,9 @@ pub(super) async fn serve(
         tx,
     };
     let deadline = Instant::now() + timeout;
-    let shutdown = state.shutdown.clone();
+    let mut shutdown = state.shutdown.clone();
+    // Only changes from now on end this watch.
+    shutdown.borrow_and_update();
     let metrics = Arc::clone(&state.metrics);
     let resource = spec.api.plural.clone();
     metrics.watch_started(&resource);
@@ -221,7 +223,7 @@ impl WatchStream {
         initial_end: bool,
         watcher: Result<CacheWatcher, ApiError>,
         deadline: Instant,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        mut shutdown: tokio::sync::watch::Receiver<u64>,
     ) {
         let mut watcher = match watcher {
             Ok(w) => w,

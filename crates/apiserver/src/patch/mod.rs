@@ -401,7 +401,7 @@ mod tests {
             authorizer: Arc::new(AllowAuthenticated),
             metrics: Arc::new(Metrics::new()),
             server_address: "127.0.0.1:6443".into(),
-            shutdown: tokio::sync::watch::channel(false).1,
+            shutdown: tokio::sync::watch::channel(0).1,
             openapi: std::sync::OnceLock::new(),
         });
         (server, state)

@@ -405,8 +405,7 @@ where
     /// await before competing for leadership, so that a new leader reconciles at once
     /// (see [`crate::leader::LeaderElector::warm_up`]).
     pub fn caches_ready(&self) -> impl Future<Output = ()> + Send + 'static {
-        let waits: Vec<Wait> =
-            self.caches.iter().map(|c| (c.ready)()).collect();
+        let waits: Vec<Wait> = self.caches.iter().map(|c| (c.ready)()).collect();
         async move {
             for w in waits {
                 w.await;

@@ -322,7 +322,11 @@ impl ApiServer {
                         continue;
                     }
                 },
-                _ = shutdown.wait_for(|stopped| *stopped) => break,
+                // The guard `wait_for` returns is not `Send`: drop it inside, so that `serve`
+                // stays a `Send` future (it is spawned).
+                () = async {
+                    let _ = shutdown.wait_for(|stopped| *stopped).await;
+                } => break,
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(router.clone());

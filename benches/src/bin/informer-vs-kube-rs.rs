@@ -19,6 +19,8 @@
 //!   most-recent lists), caching Pods as received, `managedFields` included;
 //! - kube-rs, stripped: the same with `.modify()` dropping `managedFields`, which caches what
 //!   ours caches: the fair memory comparison, and the one the ratios use;
+//! - ours, streaming, and kube-rs, streaming (stripped): the initial state from one watch with
+//!   `sendInitialEvents=true` (KEP-3157) instead of a list (analysis only);
 //! - kube-rs, any: stripped, with `ListSemantic::Any` and no page size, which makes the same
 //!   list request as ours (kube-rs leaves `resourceVersion=0` out of a list with a limit), to
 //!   tell the list semantics from the clients (analysis only).
@@ -31,6 +33,11 @@
 //!
 //! The last line is `ours/kube-rs sync_time=<ratio> peak_rss=<ratio>` (below 1: ours is
 //! better). The issue's targets: sync time ≤ 0.5 (2× faster), peak RSS ≤ 0.5.
+//!
+//! To profile one side by hand, the roles run on their own: `--serve <dir>` (serves until
+//! SIGTERM; the kubeconfig is `<dir>/kubeconfig`), `--fill <kubeconfig> <pods>`, then
+//! `--sync <ours|ours-paged|kube-rs|kube-rs-stripped|kube-rs-any> <kubeconfig> <pods>` under
+//! `perf record -g` or `heaptrack`.
 
 use std::io::BufRead as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +59,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const SERVE: &str = "--serve";
 const SYNC: &str = "--sync";
 const THROUGHPUT: &str = "--throughput";
+const FILL: &str = "--fill";
 
 /// Concurrent creates while filling the server.
 const FILL_CLIENTS: usize = 32;
@@ -92,6 +100,13 @@ fn main() -> Result<(), Error> {
                     .await
                     .map_err(|_| "the sync did not finish in time")?
             })
+        }
+        Some(FILL) => {
+            let [_, kubeconfig, pods] = args.as_slice() else {
+                return Err(format!("usage: {FILL} <kubeconfig> <pods>").into());
+            };
+            let pods: u64 = pods.parse()?;
+            runtime.block_on(fill_server(kubeconfig, pods))
         }
         Some(THROUGHPUT) => {
             let [_, kubeconfig, expected, seconds] = args.as_slice() else {
@@ -249,6 +264,19 @@ async fn fill(
     Ok(())
 }
 
+/// Fills a running server (`--fill`) as the parent does.
+async fn fill_server(kubeconfig: &str, pods: u64) -> Result<(), Error> {
+    let client = Client::try_from(Config::from_kubeconfig(
+        &Kubeconfig::read_from(kubeconfig)?,
+        &KubeconfigOptions::default(),
+    )?)?;
+    let namespaces: Vec<String> = (0..NAMESPACES).map(|i| format!("bench-{i}")).collect();
+    for ns in &namespaces {
+        create_namespace(&client, ns).await?;
+    }
+    fill(&client, &namespaces, pods, FILL_CLIENTS).await
+}
+
 // ---------------------------------------------------------------------------------------------
 // The sync children.
 
@@ -259,6 +287,8 @@ enum Variant {
     Ours,
     /// Ours with the first list paged from the store (like kube-rs's default).
     OursPaged,
+    /// Ours with a streaming list (`sendInitialEvents`, KEP-3157).
+    OursStreaming,
     /// kube-rs's watcher + reflector, default settings, objects cached as received.
     KubeRs,
     /// kube-rs with `managedFields` dropped before caching (what ours caches).
@@ -267,24 +297,30 @@ enum Variant {
     /// ours (`resourceVersion=0`, the whole list from the watch cache). kube-rs leaves
     /// `resourceVersion=0` out of a list with a limit, so `Any` alone still pages from the store.
     KubeRsAny,
+    /// kube-rs stripped, with a streaming list (`sendInitialEvents`).
+    KubeRsStreaming,
 }
 
 impl Variant {
-    const ALL: [Variant; 5] = [
+    const ALL: [Variant; 7] = [
         Variant::Ours,
         Variant::OursPaged,
+        Variant::OursStreaming,
         Variant::KubeRs,
         Variant::KubeRsStripped,
         Variant::KubeRsAny,
+        Variant::KubeRsStreaming,
     ];
 
     fn arg(self) -> &'static str {
         match self {
             Variant::Ours => "ours",
             Variant::OursPaged => "ours-paged",
+            Variant::OursStreaming => "ours-streaming",
             Variant::KubeRs => "kube-rs",
             Variant::KubeRsStripped => "kube-rs-stripped",
             Variant::KubeRsAny => "kube-rs-any",
+            Variant::KubeRsStreaming => "kube-rs-streaming",
         }
     }
 
@@ -305,6 +341,10 @@ impl Variant {
                 "kubernaut SharedInformer, any_version_first=false: most-recent list in pages \
                  of 500 from the store, caches Pods without managedFields"
             }
+            Variant::OursStreaming => {
+                "kubernaut SharedInformer, streaming_lists(): one watch with \
+                 sendInitialEvents=true, caches Pods without managedFields"
+            }
             Variant::KubeRs => {
                 "kube-rs 0.99 watcher+reflector, default config: most-recent list in pages of \
                  500, caches k8s-openapi Pods as received (managedFields included)"
@@ -315,7 +355,11 @@ impl Variant {
             }
             Variant::KubeRsAny => {
                 "kube-rs 0.99 as kube-rs-stripped, with ListSemantic::Any and no page size: \
-                 the same list request as ours (resourceVersion=0, whole from the watch cache)"
+                                  the same list request as ours (resourceVersion=0, whole from the watch cache)"
+            }
+            Variant::KubeRsStreaming => {
+                "kube-rs 0.99 as kube-rs-stripped, with streaming_lists(): one watch with \
+                 sendInitialEvents=true"
             }
         }
     }
@@ -366,73 +410,83 @@ impl SyncResult {
 
 /// The child: build the client, sync the cache, report.
 async fn sync_child(variant: Variant, kubeconfig: &str, expected: usize) -> Result<(), Error> {
-    let (seconds, objects, rss_before) = match variant {
-        Variant::Ours | Variant::OursPaged => {
-            let client = Client::try_from(Config::from_kubeconfig(
-                &Kubeconfig::read_from(kubeconfig)?,
-                &KubeconfigOptions::default(),
-            )?)?;
-            let config = watcher::Config {
-                any_version_first: variant == Variant::Ours,
-                ..watcher::Config::default()
-            };
-            let rss_before = rss_bytes("self").unwrap_or(0);
-            let started = Instant::now();
-            let informer = SharedInformer::<Pod>::new(Api::all(client), config, DEFAULT_BUFFER);
-            let store = informer.store();
-            store.wait_until_ready().await;
-            let seconds = started.elapsed().as_secs_f64();
-            (seconds, store.len(), rss_before)
-        }
-        Variant::KubeRs | Variant::KubeRsStripped | Variant::KubeRsAny => {
-            use kube::runtime::{WatchStreamExt as _, reflector, watcher as kube_watcher};
-            let config = kube::Config::from_custom_kubeconfig(
-                kube::config::Kubeconfig::read_from(kubeconfig)?,
-                &kube::config::KubeConfigOptions::default(),
-            )
-            .await?;
-            let client = kube::Client::try_from(config)?;
-            let api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client);
-            let (reader, writer) = reflector::store();
-            let rss_before = rss_bytes("self").unwrap_or(0);
-            let started = Instant::now();
-            let config = match variant {
-                // kube-rs drops `resourceVersion=0` from a list with a limit.
-                Variant::KubeRsAny => kube_watcher::Config {
-                    page_size: None,
-                    ..kube_watcher::Config::default().any_semantic()
-                },
-                _ => kube_watcher::Config::default(),
-            };
-            let events = kube_watcher::watcher(api, config);
-            let log_errors = |event: Result<_, kube_watcher::Error>| {
-                if let Err(e) = event {
-                    eprintln!("kube-rs watcher error (retried): {e}");
-                }
-                std::future::ready(())
-            };
-            // The reflector is driven by a task of its own, as an application would.
-            let task = if variant != Variant::KubeRs {
-                tokio::spawn(
-                    reflector::reflector(
-                        writer,
-                        events.modify(|pod| pod.metadata.managed_fields = None),
-                    )
-                    .for_each(log_errors),
+    // What holds the cache stays alive until the figures are read.
+    let (seconds, objects, rss_before, _cache): (f64, usize, u64, Box<dyn std::any::Any>) =
+        match variant {
+            Variant::Ours | Variant::OursPaged | Variant::OursStreaming => {
+                let client = Client::try_from(Config::from_kubeconfig(
+                    &Kubeconfig::read_from(kubeconfig)?,
+                    &KubeconfigOptions::default(),
+                )?)?;
+                let config = match variant {
+                    Variant::OursPaged => watcher::Config {
+                        any_version_first: false,
+                        ..watcher::Config::default()
+                    },
+                    Variant::OursStreaming => watcher::Config::default().streaming_lists(),
+                    _ => watcher::Config::default(),
+                };
+                let rss_before = rss_bytes("self").unwrap_or(0);
+                let started = Instant::now();
+                let informer = SharedInformer::<Pod>::new(Api::all(client), config, DEFAULT_BUFFER);
+                let store = informer.store();
+                store.wait_until_ready().await;
+                let seconds = started.elapsed().as_secs_f64();
+                (seconds, store.len(), rss_before, Box::new(informer))
+            }
+            Variant::KubeRs
+            | Variant::KubeRsStripped
+            | Variant::KubeRsAny
+            | Variant::KubeRsStreaming => {
+                use kube::runtime::{WatchStreamExt as _, reflector, watcher as kube_watcher};
+                let config = kube::Config::from_custom_kubeconfig(
+                    kube::config::Kubeconfig::read_from(kubeconfig)?,
+                    &kube::config::KubeConfigOptions::default(),
                 )
-            } else {
-                tokio::spawn(reflector::reflector(writer, events).for_each(log_errors))
-            };
-            reader.wait_until_ready().await?;
-            let seconds = started.elapsed().as_secs_f64();
-            let objects = reader.len();
-            // Ended before the runtime shuts down: once the client's workers are gone, the
-            // watcher would retry (without backoff) until the runtime stops.
-            task.abort();
-            let _ = task.await;
-            (seconds, objects, rss_before)
-        }
-    };
+                .await?;
+                let client = kube::Client::try_from(config)?;
+                let api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client);
+                let (reader, writer) = reflector::store();
+                let rss_before = rss_bytes("self").unwrap_or(0);
+                let started = Instant::now();
+                let config = match variant {
+                    // kube-rs drops `resourceVersion=0` from a list with a limit.
+                    Variant::KubeRsAny => kube_watcher::Config {
+                        page_size: None,
+                        ..kube_watcher::Config::default().any_semantic()
+                    },
+                    Variant::KubeRsStreaming => kube_watcher::Config::default().streaming_lists(),
+                    _ => kube_watcher::Config::default(),
+                };
+                let events = kube_watcher::watcher(api, config);
+                let log_errors = |event: Result<_, kube_watcher::Error>| {
+                    if let Err(e) = event {
+                        eprintln!("kube-rs watcher error (retried): {e}");
+                    }
+                    std::future::ready(())
+                };
+                // The reflector is driven by a task of its own, as an application would.
+                let task = if variant != Variant::KubeRs {
+                    tokio::spawn(
+                        reflector::reflector(
+                            writer,
+                            events.modify(|pod| pod.metadata.managed_fields = None),
+                        )
+                        .for_each(log_errors),
+                    )
+                } else {
+                    tokio::spawn(reflector::reflector(writer, events).for_each(log_errors))
+                };
+                reader.wait_until_ready().await?;
+                let seconds = started.elapsed().as_secs_f64();
+                let objects = reader.len();
+                // Ended before the runtime shuts down: once the client's workers are gone, the
+                // watcher would retry (without backoff) until the runtime stops.
+                task.abort();
+                let _ = task.await;
+                (seconds, objects, rss_before, Box::new(reader))
+            }
+        };
     if objects != expected {
         return Err(format!("the cache holds {objects} pods, expected {expected}").into());
     }
@@ -445,7 +499,11 @@ async fn sync_child(variant: Variant, kubeconfig: &str, expected: usize) -> Resu
         cpu_seconds: cpu_seconds("self").unwrap_or(0.0),
     };
     println!("{}", result.line());
-    Ok(())
+    // Freeing the cache (a good part of a second at 100k pods) is no part of the measurement:
+    // leave without it.
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+    std::process::exit(0)
 }
 
 /// Runs this program with `args` in a child process and returns what it printed; its
@@ -579,10 +637,7 @@ async fn throughput_child(
     while received.load(Ordering::Relaxed) < want && Instant::now() < grace {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let resyncs = informer
-        .stats()
-        .resyncs
-        .load(Ordering::Relaxed);
+    let resyncs = informer.stats().resyncs.load(Ordering::Relaxed);
 
     let mut samples = Vec::new();
     let mut from_sent = Vec::new();
@@ -718,8 +773,8 @@ async fn run(quick: bool) -> Result<(), Error> {
     for round in 1..=rounds {
         for v in Variant::ALL {
             let server_cpu = cpu_seconds(&server.pid()).unwrap_or(0.0);
-            let args = [SYNC, v.arg(), server.kubeconfig.as_str(), expected.as_str()]
-                .map(str::to_owned);
+            let args =
+                [SYNC, v.arg(), server.kubeconfig.as_str(), expected.as_str()].map(str::to_owned);
             let out = tokio::task::spawn_blocking(move || run_child(&args)).await??;
             let server_cpu = cpu_seconds(&server.pid()).unwrap_or(0.0) - server_cpu;
             let r = out

@@ -189,3 +189,19 @@ async fn a_second_open_of_the_same_directory_is_refused() {
     let _store = EmbeddedStore::open(config(dir.path())).unwrap();
     assert!(EmbeddedStore::open(config(dir.path())).is_err());
 }
+
+#[tokio::test]
+async fn close_releases_the_directory_while_handles_live_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(EmbeddedStore::open(config(dir.path())).unwrap());
+    write_keys(&store, 3).await;
+    // A handle kept by someone else (a lingering request, a watch) must not pin the directory.
+    let lingering = std::sync::Arc::clone(&store);
+    store.close();
+    assert!(matches!(
+        lingering.put("/k/late", Bytes::from_static(b"v")).await,
+        Err(StoreError::Unavailable { .. })
+    ));
+    let reopened = EmbeddedStore::open(config(dir.path())).unwrap();
+    assert_eq!(reopened.revision(), 3);
+}

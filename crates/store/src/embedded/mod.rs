@@ -175,7 +175,8 @@ pub struct EmbeddedStore {
     shared: Arc<Shared>,
     writes: Writes,
     config: Config,
-    _lock: Option<snapshot::DirLock>,
+    /// The data directory's lock, released by [`EmbeddedStore::close`] once nothing writes.
+    lock: Mutex<Option<snapshot::DirLock>>,
 }
 
 /// How writes reach the writer.
@@ -259,7 +260,7 @@ impl EmbeddedStore {
             shared,
             writes,
             config,
-            _lock: lock,
+            lock: Mutex::new(lock),
         })
     }
 
@@ -281,7 +282,9 @@ impl EmbeddedStore {
     }
 
     /// Stops the store: the batch being written completes, queued writes fail with
-    /// `Unavailable`, reads fail, and every watch ends with `Unavailable`.
+    /// `Unavailable`, reads fail, and every watch ends with `Unavailable`. When it returns,
+    /// nothing writes to the data directory any more and its lock is released, so the
+    /// directory can be opened again even while handles to this store are still alive.
     pub fn close(&self) {
         self.shared.state.write().closed = true;
         self.shared.wakers.lock().wake_all();
@@ -292,6 +295,7 @@ impl EmbeddedStore {
             let _ = requests.try_send(Request::Compact(-1, oneshot::channel().0));
             let _ = handle.join();
         }
+        self.lock.lock().take();
     }
 
     async fn submit<T>(

@@ -197,6 +197,8 @@ struct Machine<K> {
     api: Api<K>,
     config: Config,
     state: State<K>,
+    /// The listed objects not yet yielded: the list's own allocation, never copied.
+    page: std::vec::IntoIter<K>,
     pending: VecDeque<Event<K>>,
     backoff: Backoff,
     /// Whether any list has completed (later lists read the latest state, not the cache).
@@ -346,9 +348,7 @@ where
                 match self.api.list(&params).await {
                     Ok(list) => {
                         let rv = resource_version.or(list.metadata.resource_version.clone());
-                        for item in list.items {
-                            self.pending.push_back(Event::InitApply(item));
-                        }
+                        self.page = list.items.into_iter();
                         match list.metadata.continue_.filter(|c| !c.is_empty()) {
                             Some(next) => {
                                 self.state = State::InitPage {
@@ -359,6 +359,7 @@ where
                             None => {
                                 let Some(rv) = rv.filter(|r| !r.is_empty()) else {
                                     self.pending.clear();
+                                    self.page = Vec::new().into_iter();
                                     self.backoff.failed();
                                     return Some(Err(WatcherError::NoResourceVersion));
                                 };
@@ -374,6 +375,7 @@ where
                     Err(e) => {
                         // An expired continue token means the list must start over.
                         self.pending.clear();
+                        self.page = Vec::new().into_iter();
                         self.state = State::Empty;
                         self.backoff.failed();
                         Some(Err(WatcherError::InitialListFailed(e)))
@@ -519,6 +521,9 @@ where
     /// The next item: a queued event, or the result of stepping until there is one.
     async fn next(mut self) -> Option<(Result<Event<K>, WatcherError>, Self)> {
         loop {
+            if let Some(k) = self.page.next() {
+                return Some((Ok(Event::InitApply(k)), self));
+            }
             if let Some(e) = self.pending.pop_front() {
                 return Some((Ok(e), self));
             }
@@ -563,6 +568,7 @@ where
         backoff: Backoff::new(config.backoff),
         config,
         state: State::Empty,
+        page: Vec::new().into_iter(),
         pending: VecDeque::new(),
         listed_once: false,
     };

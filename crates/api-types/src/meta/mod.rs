@@ -14,11 +14,52 @@ pub use crate::autoscaling::v1::{Scale, ScaleSpec, ScaleStatus};
 pub use crate::resource::TypeMeta;
 pub use crate::{MicroTime, ObjectList, Time};
 
-/// The set of fields a manager owns (`managedFields[].fieldsV1`), kept as the JSON trie
-/// upstream writes (`{"f:spec": {"f:replicas": {}}}`).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The set of fields a manager owns (`managedFields[].fieldsV1`): the JSON trie upstream
+/// writes (`{"f:spec": {"f:replicas": {}}}`), kept as its text, as upstream keeps it.
+///
+/// Clients rarely read it and it is often the largest part of an object: keeping the text
+/// instead of a decoded tree makes decoding objects cheaper and smaller, and re-encodes it
+/// byte for byte. [`FieldsV1::to_value`] decodes it when needed.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct FieldsV1(pub serde_json::Value);
+pub struct FieldsV1(Box<serde_json::value::RawValue>);
+
+impl FieldsV1 {
+    /// The set as JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The set decoded (`Null` if the text is not JSON, which decoding never lets in).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A set from its decoded form.
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        // Any Value encodes as JSON text, which is a valid raw value.
+        FieldsV1(
+            serde_json::value::RawValue::from_string(value.to_string())
+                .unwrap_or_else(|_| empty_raw_object()),
+        )
+    }
+}
+
+fn empty_raw_object() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("{}".to_owned()).expect("`{}` is JSON")
+}
+
+impl Default for FieldsV1 {
+    fn default() -> Self {
+        FieldsV1(empty_raw_object())
+    }
+}
+
+impl PartialEq for FieldsV1 {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
 
 /// An embedded object of any kind, kept as JSON (ControllerRevision `data`, Table rows).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -524,6 +524,8 @@ where
             if let Some(k) = self.page.next() {
                 return Some((Ok(Event::InitApply(k)), self));
             }
+            // Free the exhausted list's buffer now, not at the next list.
+            self.page = Vec::new().into_iter();
             if let Some(e) = self.pending.pop_front() {
                 return Some((Ok(e), self));
             }

@@ -307,6 +307,12 @@ where
         p
     }
 
+    /// Forgets what a failed list has queued: its objects and events not yet yielded.
+    fn drop_listed(&mut self) {
+        self.page = Default::default();
+        self.pending.clear();
+    }
+
     /// One step: returns an event or error to yield, or nothing (step again).
     async fn step(&mut self) -> Option<Result<Event<K>, WatcherError>> {
         if let Some(wait) = self.backoff.take_wait() {
@@ -358,8 +364,7 @@ where
                             }
                             None => {
                                 let Some(rv) = rv.filter(|r| !r.is_empty()) else {
-                                    self.pending.clear();
-                                    self.page = Vec::new().into_iter();
+                                    self.drop_listed();
                                     self.backoff.failed();
                                     return Some(Err(WatcherError::NoResourceVersion));
                                 };
@@ -374,8 +379,7 @@ where
                     }
                     Err(e) => {
                         // An expired continue token means the list must start over.
-                        self.pending.clear();
-                        self.page = Vec::new().into_iter();
+                        self.drop_listed();
                         self.state = State::Empty;
                         self.backoff.failed();
                         Some(Err(WatcherError::InitialListFailed(e)))
@@ -525,7 +529,7 @@ where
                 return Some((Ok(Event::InitApply(k)), self));
             }
             // Free the exhausted list's buffer now, not at the next list.
-            self.page = Vec::new().into_iter();
+            self.page = Default::default();
             if let Some(e) = self.pending.pop_front() {
                 return Some((Ok(e), self));
             }
@@ -570,7 +574,7 @@ where
         backoff: Backoff::new(config.backoff),
         config,
         state: State::Empty,
-        page: Vec::new().into_iter(),
+        page: Default::default(),
         pending: VecDeque::new(),
         listed_once: false,
     };

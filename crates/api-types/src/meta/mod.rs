@@ -37,11 +37,8 @@ impl FieldsV1 {
 
     /// A set from its decoded form.
     pub fn from_value(value: &serde_json::Value) -> Self {
-        // Any Value encodes as JSON text, which is a valid raw value.
-        FieldsV1(
-            serde_json::value::RawValue::from_string(value.to_string())
-                .unwrap_or_else(|_| empty_raw_object()),
-        )
+        // Encoding a Value cannot fail (its map keys are strings).
+        FieldsV1(serde_json::value::to_raw_value(value).unwrap_or_else(|_| empty_raw_object()))
     }
 }
 

@@ -104,6 +104,12 @@ REQUIRED_POINTERS = {
     ("io.k8s.api.networking.v1.HTTPIngressPath", "pathType"),
 }
 
+# Optional struct-typed fields are boxed (`Option<Box<T>>`): most of them are absent in most
+# objects, and an absent one then takes 8 bytes instead of the struct's full inline size (a
+# Container's probes, lifecycle and security context alone are over 1 KB inline). These fields
+# are present in practically every object, so boxing them would only add an allocation.
+UNBOXED_FIELDS = {"spec", "status", "template", "metadata"}
+
 # Definitions implemented by hand in the crate (their Rust path).
 HAND_WRITTEN = {
     "io.k8s.apimachinery.pkg.api.resource.Quantity": "crate::Quantity",
@@ -396,6 +402,7 @@ class Gen:
                                                     "crate::meta::ListMeta", "ListMeta")
             req = (jname in required and (defname, jname) not in REQUIRED_POINTERS) or always
             out.append({
+                "boxed": not req and jname not in UNBOXED_FIELDS and self.is_struct_ref(prop),
                 "json": jname,
                 "rust": snake(jname),
                 "ty": ty,
@@ -405,6 +412,13 @@ class Gen:
                 "ext": self.schema_extends(prop),
             })
         return out
+
+    def is_struct_ref(self, prop):
+        """Whether `prop` refers to a generated struct (not a hand-written scalar type)."""
+        if "$ref" not in prop:
+            return False
+        ref = prop["$ref"].split("/")[-1]
+        return ref not in HAND_WRITTEN and "properties" in self.defs[ref]
 
     def is_typed(self, defname):
         return defname in self.resources or defname in TYPED_NON_RESOURCES
@@ -465,7 +479,12 @@ class Gen:
                              'skip_serializing_if = "Option::is_none")]')
             if f["ext"]:
                 lines.append(f'    #[cfg_attr(feature = "schemars", schemars(extend({", ".join(f["ext"])})))]')
-            ty = f["ty"] if f["required"] else f"Option<{f['ty']}>"
+            if f["required"]:
+                ty = f["ty"]
+            elif f["boxed"]:
+                ty = f"Option<Box<{f['ty']}>>"
+            else:
+                ty = f"Option<{f['ty']}>"
             lines.append(f"    pub {f['rust']}: {ty},")
         lines.append("}")
         out = "\n".join(lines) + "\n"

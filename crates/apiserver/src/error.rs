@@ -90,7 +90,7 @@ impl ApiError {
     /// Adds details.
     #[must_use]
     pub fn with_details(mut self, details: StatusDetails) -> Self {
-        self.status.details = Some(details);
+        self.status.details = Some(Box::new(details));
         self
     }
 

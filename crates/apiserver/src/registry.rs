@@ -1083,13 +1083,13 @@ impl Registry {
                 object::with_resource_version(&stored, rev)
             } else {
                 let status = kubernaut_api_types::meta::Status {
-                    details: Some(StatusDetails {
+                    details: Some(Box::new(StatusDetails {
                         name: Some(name.to_owned()),
                         group: (!spec.api.group.is_empty()).then(|| spec.api.group.clone()),
                         kind: Some(spec.api.plural.clone()),
                         uid: object::meta_str(&current, "uid").map(str::to_owned),
                         ..StatusDetails::default()
-                    }),
+                    })),
                     ..kubernaut_api_types::meta::Status::success()
                 };
                 Bytes::from(serde_json::to_vec(&status).unwrap_or_default())

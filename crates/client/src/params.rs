@@ -373,7 +373,7 @@ impl DeleteParams {
             dry_run: self.dry_run.then(|| vec!["All".to_owned()]),
             grace_period_seconds: self.grace_period_seconds.map(i64::from),
             propagation_policy: self.propagation_policy.map(|p| p.as_str().to_owned()),
-            preconditions: self.preconditions.clone(),
+            preconditions: self.preconditions.clone().map(Box::new),
             ..DeleteOptions::default()
         }
     }

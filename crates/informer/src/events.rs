@@ -374,10 +374,10 @@ fn make_event(
         last_timestamp: Some(Time::from(now)),
         count: Some(1),
         type_: Some(type_.as_str().to_owned()),
-        source: Some(EventSource {
+        source: Some(Box::new(EventSource {
             component: Some(reporter.component.clone()),
             host: reporter.instance.clone(),
-        }),
+        })),
         reporting_component: Some(reporter.component.clone()),
         reporting_instance: reporter.instance.clone(),
         ..Event::default()

@@ -145,7 +145,7 @@ pub struct DaemonSetSpec {
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
@@ -159,7 +159,7 @@ pub struct DaemonSetSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub update_strategy: Option<DaemonSetUpdateStrategy>,
+    pub update_strategy: Option<Box<DaemonSetUpdateStrategy>>,
 }
 
 /// The `DaemonSetStatus` type of `apps/v1`.
@@ -255,7 +255,7 @@ pub struct DaemonSetUpdateStrategy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rolling_update: Option<RollingUpdateDaemonSet>,
+    pub rolling_update: Option<Box<RollingUpdateDaemonSet>>,
     /// `type`: string.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
@@ -382,11 +382,11 @@ pub struct DeploymentSpec {
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `strategy`: [`DeploymentStrategy`]. Strategic merge patch strategy: retainKeys.
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-patch-strategy" = "retainKeys")))]
-    pub strategy: Option<DeploymentStrategy>,
+    pub strategy: Option<Box<DeploymentStrategy>>,
     /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec). Required.
     #[serde(
         rename = "template",
@@ -471,7 +471,7 @@ pub struct DeploymentStrategy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rolling_update: Option<RollingUpdateDeployment>,
+    pub rolling_update: Option<Box<RollingUpdateDeployment>>,
     /// `type`: string.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
@@ -574,7 +574,7 @@ pub struct ReplicaSetSpec {
     pub replicas: Option<i32>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `template`: [`PodTemplateSpec`](crate::core::v1::PodTemplateSpec).
     #[serde(rename = "template", default, skip_serializing_if = "Option::is_none")]
     pub template: Option<crate::core::v1::PodTemplateSpec>,
@@ -818,7 +818,7 @@ pub struct StatefulSetSpec {
     pub min_ready_seconds: Option<i32>,
     /// `ordinals`: [`StatefulSetOrdinals`].
     #[serde(rename = "ordinals", default, skip_serializing_if = "Option::is_none")]
-    pub ordinals: Option<StatefulSetOrdinals>,
+    pub ordinals: Option<Box<StatefulSetOrdinals>>,
     /// `persistentVolumeClaimRetentionPolicy`: [`StatefulSetPersistentVolumeClaimRetentionPolicy`].
     #[serde(
         rename = "persistentVolumeClaimRetentionPolicy",
@@ -826,7 +826,7 @@ pub struct StatefulSetSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub persistent_volume_claim_retention_policy:
-        Option<StatefulSetPersistentVolumeClaimRetentionPolicy>,
+        Option<Box<StatefulSetPersistentVolumeClaimRetentionPolicy>>,
     /// `podManagementPolicy`: string.
     #[serde(
         rename = "podManagementPolicy",
@@ -846,7 +846,7 @@ pub struct StatefulSetSpec {
     pub revision_history_limit: Option<i32>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Required.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `serviceName`: string. Required.
     #[serde(
         rename = "serviceName",
@@ -867,7 +867,7 @@ pub struct StatefulSetSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub update_strategy: Option<StatefulSetUpdateStrategy>,
+    pub update_strategy: Option<Box<StatefulSetUpdateStrategy>>,
     /// `volumeClaimTemplates`: list of [`PersistentVolumeClaim`](crate::core::v1::PersistentVolumeClaim).
     #[serde(
         rename = "volumeClaimTemplates",
@@ -971,7 +971,7 @@ pub struct StatefulSetUpdateStrategy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub rolling_update: Option<RollingUpdateStatefulSetStrategy>,
+    pub rolling_update: Option<Box<RollingUpdateStatefulSetStrategy>>,
     /// `type`: string.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,

@@ -285,7 +285,7 @@ pub struct JobSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_failure_policy: Option<PodFailurePolicy>,
+    pub pod_failure_policy: Option<Box<PodFailurePolicy>>,
     /// `podReplacementPolicy`: string.
     #[serde(
         rename = "podReplacementPolicy",
@@ -295,14 +295,14 @@ pub struct JobSpec {
     pub pod_replacement_policy: Option<String>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `successPolicy`: [`SuccessPolicy`].
     #[serde(
         rename = "successPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub success_policy: Option<SuccessPolicy>,
+    pub success_policy: Option<Box<SuccessPolicy>>,
     /// `suspend`: boolean.
     #[serde(rename = "suspend", default, skip_serializing_if = "Option::is_none")]
     pub suspend: Option<bool>,
@@ -386,7 +386,7 @@ pub struct JobStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub uncounted_terminated_pods: Option<UncountedTerminatedPods>,
+    pub uncounted_terminated_pods: Option<Box<UncountedTerminatedPods>>,
 }
 
 /// The `JobTemplateSpec` type of `batch/v1`.
@@ -499,7 +499,7 @@ pub struct PodFailurePolicyRule {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub on_exit_codes: Option<PodFailurePolicyOnExitCodesRequirement>,
+    pub on_exit_codes: Option<Box<PodFailurePolicyOnExitCodesRequirement>>,
     /// `onPodConditions`: list of [`PodFailurePolicyOnPodConditionsPattern`].
     #[serde(
         rename = "onPodConditions",

@@ -40,21 +40,21 @@ pub struct Affinity {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_affinity: Option<NodeAffinity>,
+    pub node_affinity: Option<Box<NodeAffinity>>,
     /// `podAffinity`: [`PodAffinity`].
     #[serde(
         rename = "podAffinity",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_affinity: Option<PodAffinity>,
+    pub pod_affinity: Option<Box<PodAffinity>>,
     /// `podAntiAffinity`: [`PodAntiAffinity`].
     #[serde(
         rename = "podAntiAffinity",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_anti_affinity: Option<PodAntiAffinity>,
+    pub pod_anti_affinity: Option<Box<PodAntiAffinity>>,
 }
 
 /// The `AppArmorProfile` type of `core/v1`.
@@ -253,14 +253,14 @@ pub struct CSIPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub controller_expand_secret_ref: Option<SecretReference>,
+    pub controller_expand_secret_ref: Option<Box<SecretReference>>,
     /// `controllerPublishSecretRef`: [`SecretReference`].
     #[serde(
         rename = "controllerPublishSecretRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub controller_publish_secret_ref: Option<SecretReference>,
+    pub controller_publish_secret_ref: Option<Box<SecretReference>>,
     /// `driver`: string. Required.
     #[serde(
         rename = "driver",
@@ -277,21 +277,21 @@ pub struct CSIPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_expand_secret_ref: Option<SecretReference>,
+    pub node_expand_secret_ref: Option<Box<SecretReference>>,
     /// `nodePublishSecretRef`: [`SecretReference`].
     #[serde(
         rename = "nodePublishSecretRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_publish_secret_ref: Option<SecretReference>,
+    pub node_publish_secret_ref: Option<Box<SecretReference>>,
     /// `nodeStageSecretRef`: [`SecretReference`].
     #[serde(
         rename = "nodeStageSecretRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_stage_secret_ref: Option<SecretReference>,
+    pub node_stage_secret_ref: Option<Box<SecretReference>>,
     /// `readOnly`: boolean.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -334,7 +334,7 @@ pub struct CSIVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_publish_secret_ref: Option<LocalObjectReference>,
+    pub node_publish_secret_ref: Option<Box<LocalObjectReference>>,
     /// `readOnly`: boolean.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -394,7 +394,7 @@ pub struct CephFSPersistentVolumeSource {
     pub secret_file: Option<String>,
     /// `secretRef`: [`SecretReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
     /// `user`: string.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -430,7 +430,7 @@ pub struct CephFSVolumeSource {
     pub secret_file: Option<String>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `user`: string.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -451,7 +451,7 @@ pub struct CinderPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
     /// `volumeID`: string. Required.
     #[serde(
         rename = "volumeID",
@@ -476,7 +476,7 @@ pub struct CinderVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `volumeID`: string. Required.
     #[serde(
         rename = "volumeID",
@@ -515,7 +515,7 @@ pub struct ClusterTrustBundleProjection {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub label_selector: Option<crate::meta::LabelSelector>,
+    pub label_selector: Option<Box<crate::meta::LabelSelector>>,
     /// `name`: string.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -740,14 +740,14 @@ pub struct Container {
     pub image_pull_policy: Option<String>,
     /// `lifecycle`: [`Lifecycle`].
     #[serde(rename = "lifecycle", default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle: Option<Lifecycle>,
+    pub lifecycle: Option<Box<Lifecycle>>,
     /// `livenessProbe`: [`Probe`].
     #[serde(
         rename = "livenessProbe",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub liveness_probe: Option<Probe>,
+    pub liveness_probe: Option<Box<Probe>>,
     /// `name`: string. Required.
     #[serde(
         rename = "name",
@@ -765,7 +765,7 @@ pub struct Container {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub readiness_probe: Option<Probe>,
+    pub readiness_probe: Option<Box<Probe>>,
     /// `resizePolicy`: list of [`ContainerResizePolicy`].
     #[serde(
         rename = "resizePolicy",
@@ -776,7 +776,7 @@ pub struct Container {
     pub resize_policy: Option<Vec<ContainerResizePolicy>>,
     /// `resources`: [`ResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<Box<ResourceRequirements>>,
     /// `restartPolicy`: string.
     #[serde(
         rename = "restartPolicy",
@@ -790,14 +790,14 @@ pub struct Container {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     /// `startupProbe`: [`Probe`].
     #[serde(
         rename = "startupProbe",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub startup_probe: Option<Probe>,
+    pub startup_probe: Option<Box<Probe>>,
     /// `stdin`: boolean.
     #[serde(rename = "stdin", default, skip_serializing_if = "Option::is_none")]
     pub stdin: Option<bool>,
@@ -922,17 +922,17 @@ pub struct ContainerResizePolicy {
 pub struct ContainerState {
     /// `running`: [`ContainerStateRunning`].
     #[serde(rename = "running", default, skip_serializing_if = "Option::is_none")]
-    pub running: Option<ContainerStateRunning>,
+    pub running: Option<Box<ContainerStateRunning>>,
     /// `terminated`: [`ContainerStateTerminated`].
     #[serde(
         rename = "terminated",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub terminated: Option<ContainerStateTerminated>,
+    pub terminated: Option<Box<ContainerStateTerminated>>,
     /// `waiting`: [`ContainerStateWaiting`].
     #[serde(rename = "waiting", default, skip_serializing_if = "Option::is_none")]
-    pub waiting: Option<ContainerStateWaiting>,
+    pub waiting: Option<Box<ContainerStateWaiting>>,
 }
 
 /// The `ContainerStateRunning` type of `core/v1`.
@@ -1049,7 +1049,7 @@ pub struct ContainerStatus {
     pub image_id: String,
     /// `lastState`: [`ContainerState`].
     #[serde(rename = "lastState", default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<ContainerState>,
+    pub last_state: Option<Box<ContainerState>>,
     /// `name`: string. Required.
     #[serde(
         rename = "name",
@@ -1066,7 +1066,7 @@ pub struct ContainerStatus {
     pub ready: bool,
     /// `resources`: [`ResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<Box<ResourceRequirements>>,
     /// `restartCount`: integer (int32). Required.
     #[serde(
         rename = "restartCount",
@@ -1079,10 +1079,10 @@ pub struct ContainerStatus {
     pub started: Option<bool>,
     /// `state`: [`ContainerState`].
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ContainerState>,
+    pub state: Option<Box<ContainerState>>,
     /// `user`: [`ContainerUser`].
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<ContainerUser>,
+    pub user: Option<Box<ContainerUser>>,
     /// `volumeMounts`: list of [`VolumeMountStatus`]. Strategic merge patches merge entries by `mountPath` (merge). A list map keyed by `mountPath`.
     #[serde(
         rename = "volumeMounts",
@@ -1102,7 +1102,7 @@ pub struct ContainerStatus {
 pub struct ContainerUser {
     /// `linux`: [`LinuxContainerUser`].
     #[serde(rename = "linux", default, skip_serializing_if = "Option::is_none")]
-    pub linux: Option<LinuxContainerUser>,
+    pub linux: Option<Box<LinuxContainerUser>>,
 }
 
 /// The `DaemonEndpoint` type of `core/v1`.
@@ -1143,7 +1143,7 @@ pub struct DownwardAPIProjection {
 pub struct DownwardAPIVolumeFile {
     /// `fieldRef`: [`ObjectFieldSelector`].
     #[serde(rename = "fieldRef", default, skip_serializing_if = "Option::is_none")]
-    pub field_ref: Option<ObjectFieldSelector>,
+    pub field_ref: Option<Box<ObjectFieldSelector>>,
     /// `mode`: integer (int32).
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<i32>,
@@ -1160,7 +1160,7 @@ pub struct DownwardAPIVolumeFile {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_field_ref: Option<ResourceFieldSelector>,
+    pub resource_field_ref: Option<Box<ResourceFieldSelector>>,
 }
 
 /// The `DownwardAPIVolumeSource` type of `core/v1`.
@@ -1220,7 +1220,7 @@ pub struct EndpointAddress {
     pub node_name: Option<String>,
     /// `targetRef`: [`ObjectReference`].
     #[serde(rename = "targetRef", default, skip_serializing_if = "Option::is_none")]
-    pub target_ref: Option<ObjectReference>,
+    pub target_ref: Option<Box<ObjectReference>>,
 }
 
 /// The `EndpointPort` type of `core/v1`.
@@ -1330,13 +1330,13 @@ pub struct EnvFromSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub config_map_ref: Option<ConfigMapEnvSource>,
+    pub config_map_ref: Option<Box<ConfigMapEnvSource>>,
     /// `prefix`: string.
     #[serde(rename = "prefix", default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
     /// `secretRef`: [`SecretEnvSource`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretEnvSource>,
+    pub secret_ref: Option<Box<SecretEnvSource>>,
 }
 
 /// The `EnvVar` type of `core/v1`.
@@ -1358,7 +1358,7 @@ pub struct EnvVar {
     pub value: Option<String>,
     /// `valueFrom`: [`EnvVarSource`].
     #[serde(rename = "valueFrom", default, skip_serializing_if = "Option::is_none")]
-    pub value_from: Option<EnvVarSource>,
+    pub value_from: Option<Box<EnvVarSource>>,
 }
 
 /// The `EnvVarSource` type of `core/v1`.
@@ -1374,24 +1374,24 @@ pub struct EnvVarSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub config_map_key_ref: Option<ConfigMapKeySelector>,
+    pub config_map_key_ref: Option<Box<ConfigMapKeySelector>>,
     /// `fieldRef`: [`ObjectFieldSelector`].
     #[serde(rename = "fieldRef", default, skip_serializing_if = "Option::is_none")]
-    pub field_ref: Option<ObjectFieldSelector>,
+    pub field_ref: Option<Box<ObjectFieldSelector>>,
     /// `resourceFieldRef`: [`ResourceFieldSelector`].
     #[serde(
         rename = "resourceFieldRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_field_ref: Option<ResourceFieldSelector>,
+    pub resource_field_ref: Option<Box<ResourceFieldSelector>>,
     /// `secretKeyRef`: [`SecretKeySelector`].
     #[serde(
         rename = "secretKeyRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_key_ref: Option<SecretKeySelector>,
+    pub secret_key_ref: Option<Box<SecretKeySelector>>,
 }
 
 /// The `EphemeralContainer` type of `core/v1`.
@@ -1429,14 +1429,14 @@ pub struct EphemeralContainer {
     pub image_pull_policy: Option<String>,
     /// `lifecycle`: [`Lifecycle`].
     #[serde(rename = "lifecycle", default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle: Option<Lifecycle>,
+    pub lifecycle: Option<Box<Lifecycle>>,
     /// `livenessProbe`: [`Probe`].
     #[serde(
         rename = "livenessProbe",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub liveness_probe: Option<Probe>,
+    pub liveness_probe: Option<Box<Probe>>,
     /// `name`: string. Required.
     #[serde(
         rename = "name",
@@ -1454,7 +1454,7 @@ pub struct EphemeralContainer {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub readiness_probe: Option<Probe>,
+    pub readiness_probe: Option<Box<Probe>>,
     /// `resizePolicy`: list of [`ContainerResizePolicy`].
     #[serde(
         rename = "resizePolicy",
@@ -1465,7 +1465,7 @@ pub struct EphemeralContainer {
     pub resize_policy: Option<Vec<ContainerResizePolicy>>,
     /// `resources`: [`ResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<Box<ResourceRequirements>>,
     /// `restartPolicy`: string.
     #[serde(
         rename = "restartPolicy",
@@ -1479,14 +1479,14 @@ pub struct EphemeralContainer {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     /// `startupProbe`: [`Probe`].
     #[serde(
         rename = "startupProbe",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub startup_probe: Option<Probe>,
+    pub startup_probe: Option<Box<Probe>>,
     /// `stdin`: boolean.
     #[serde(rename = "stdin", default, skip_serializing_if = "Option::is_none")]
     pub stdin: Option<bool>,
@@ -1555,7 +1555,7 @@ pub struct EphemeralVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_claim_template: Option<PersistentVolumeClaimTemplate>,
+    pub volume_claim_template: Option<Box<PersistentVolumeClaimTemplate>>,
 }
 
 /// A report of something that happened to an object.
@@ -1594,7 +1594,7 @@ pub struct Event {
     pub reason: Option<String>,
     /// `related`: [`ObjectReference`].
     #[cfg_attr(feature = "schemars", schemars(rename = "related"))]
-    pub related: Option<ObjectReference>,
+    pub related: Option<Box<ObjectReference>>,
     /// `reportingComponent`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "reportingComponent"))]
     pub reporting_component: Option<String>,
@@ -1603,10 +1603,10 @@ pub struct Event {
     pub reporting_instance: Option<String>,
     /// `series`: [`EventSeries`].
     #[cfg_attr(feature = "schemars", schemars(rename = "series"))]
-    pub series: Option<EventSeries>,
+    pub series: Option<Box<EventSeries>>,
     /// `source`: [`EventSource`].
     #[cfg_attr(feature = "schemars", schemars(rename = "source"))]
-    pub source: Option<EventSource>,
+    pub source: Option<Box<EventSource>>,
     /// `type`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "type"))]
     pub type_: Option<String>,
@@ -1738,7 +1738,7 @@ pub struct FlexPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
 }
 
 /// The `FlexVolumeSource` type of `core/v1`.
@@ -1766,7 +1766,7 @@ pub struct FlexVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
 }
 
 /// The `FlockerVolumeSource` type of `core/v1`.
@@ -2089,7 +2089,7 @@ pub struct ISCSIPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
     /// `targetPortal`: string. Required.
     #[serde(
         rename = "targetPortal",
@@ -2160,7 +2160,7 @@ pub struct ISCSIVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `targetPortal`: string. Required.
     #[serde(
         rename = "targetPortal",
@@ -2224,10 +2224,10 @@ pub struct KeyToPath {
 pub struct Lifecycle {
     /// `postStart`: [`LifecycleHandler`].
     #[serde(rename = "postStart", default, skip_serializing_if = "Option::is_none")]
-    pub post_start: Option<LifecycleHandler>,
+    pub post_start: Option<Box<LifecycleHandler>>,
     /// `preStop`: [`LifecycleHandler`].
     #[serde(rename = "preStop", default, skip_serializing_if = "Option::is_none")]
-    pub pre_stop: Option<LifecycleHandler>,
+    pub pre_stop: Option<Box<LifecycleHandler>>,
 }
 
 /// The `LifecycleHandler` type of `core/v1`.
@@ -2239,16 +2239,16 @@ pub struct Lifecycle {
 pub struct LifecycleHandler {
     /// `exec`: [`ExecAction`].
     #[serde(rename = "exec", default, skip_serializing_if = "Option::is_none")]
-    pub exec: Option<ExecAction>,
+    pub exec: Option<Box<ExecAction>>,
     /// `httpGet`: [`HTTPGetAction`].
     #[serde(rename = "httpGet", default, skip_serializing_if = "Option::is_none")]
-    pub http_get: Option<HTTPGetAction>,
+    pub http_get: Option<Box<HTTPGetAction>>,
     /// `sleep`: [`SleepAction`].
     #[serde(rename = "sleep", default, skip_serializing_if = "Option::is_none")]
-    pub sleep: Option<SleepAction>,
+    pub sleep: Option<Box<SleepAction>>,
     /// `tcpSocket`: [`TCPSocketAction`].
     #[serde(rename = "tcpSocket", default, skip_serializing_if = "Option::is_none")]
-    pub tcp_socket: Option<TCPSocketAction>,
+    pub tcp_socket: Option<Box<TCPSocketAction>>,
 }
 
 /// The `v1` `LimitRange` object.
@@ -2693,7 +2693,7 @@ pub struct NodeAffinity {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+    pub required_during_scheduling_ignored_during_execution: Option<Box<NodeSelector>>,
 }
 
 /// The `NodeCondition` type of `core/v1`.
@@ -2748,7 +2748,7 @@ pub struct NodeCondition {
 pub struct NodeConfigSource {
     /// `configMap`: [`ConfigMapNodeConfigSource`].
     #[serde(rename = "configMap", default, skip_serializing_if = "Option::is_none")]
-    pub config_map: Option<ConfigMapNodeConfigSource>,
+    pub config_map: Option<Box<ConfigMapNodeConfigSource>>,
 }
 
 /// The `NodeConfigStatus` type of `core/v1`.
@@ -2760,10 +2760,10 @@ pub struct NodeConfigSource {
 pub struct NodeConfigStatus {
     /// `active`: [`NodeConfigSource`].
     #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<NodeConfigSource>,
+    pub active: Option<Box<NodeConfigSource>>,
     /// `assigned`: [`NodeConfigSource`].
     #[serde(rename = "assigned", default, skip_serializing_if = "Option::is_none")]
-    pub assigned: Option<NodeConfigSource>,
+    pub assigned: Option<Box<NodeConfigSource>>,
     /// `error`: string.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -2773,7 +2773,7 @@ pub struct NodeConfigStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_known_good: Option<NodeConfigSource>,
+    pub last_known_good: Option<Box<NodeConfigSource>>,
 }
 
 /// The `NodeDaemonEndpoints` type of `core/v1`.
@@ -2789,7 +2789,7 @@ pub struct NodeDaemonEndpoints {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub kubelet_endpoint: Option<DaemonEndpoint>,
+    pub kubelet_endpoint: Option<Box<DaemonEndpoint>>,
 }
 
 /// The `NodeFeatures` type of `core/v1`.
@@ -2817,7 +2817,7 @@ pub struct NodeFeatures {
 pub struct NodeRuntimeHandler {
     /// `features`: [`NodeRuntimeHandlerFeatures`].
     #[serde(rename = "features", default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<NodeRuntimeHandlerFeatures>,
+    pub features: Option<Box<NodeRuntimeHandlerFeatures>>,
     /// `name`: string.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -2928,7 +2928,7 @@ pub struct NodeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub config_source: Option<NodeConfigSource>,
+    pub config_source: Option<Box<NodeConfigSource>>,
     /// `externalID`: string.
     #[serde(
         rename = "externalID",
@@ -2994,24 +2994,24 @@ pub struct NodeStatus {
     pub conditions: Option<Vec<NodeCondition>>,
     /// `config`: [`NodeConfigStatus`].
     #[serde(rename = "config", default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<NodeConfigStatus>,
+    pub config: Option<Box<NodeConfigStatus>>,
     /// `daemonEndpoints`: [`NodeDaemonEndpoints`].
     #[serde(
         rename = "daemonEndpoints",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub daemon_endpoints: Option<NodeDaemonEndpoints>,
+    pub daemon_endpoints: Option<Box<NodeDaemonEndpoints>>,
     /// `features`: [`NodeFeatures`].
     #[serde(rename = "features", default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<NodeFeatures>,
+    pub features: Option<Box<NodeFeatures>>,
     /// `images`: list of [`ContainerImage`].
     #[serde(rename = "images", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub images: Option<Vec<ContainerImage>>,
     /// `nodeInfo`: [`NodeSystemInfo`].
     #[serde(rename = "nodeInfo", default, skip_serializing_if = "Option::is_none")]
-    pub node_info: Option<NodeSystemInfo>,
+    pub node_info: Option<Box<NodeSystemInfo>>,
     /// `phase`: string.
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
@@ -3329,20 +3329,20 @@ pub struct PersistentVolumeClaimSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub data_source: Option<TypedLocalObjectReference>,
+    pub data_source: Option<Box<TypedLocalObjectReference>>,
     /// `dataSourceRef`: [`TypedObjectReference`].
     #[serde(
         rename = "dataSourceRef",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub data_source_ref: Option<TypedObjectReference>,
+    pub data_source_ref: Option<Box<TypedObjectReference>>,
     /// `resources`: [`VolumeResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<VolumeResourceRequirements>,
+    pub resources: Option<Box<VolumeResourceRequirements>>,
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector).
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `storageClassName`: string.
     #[serde(
         rename = "storageClassName",
@@ -3427,7 +3427,7 @@ pub struct PersistentVolumeClaimStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub modify_volume_status: Option<ModifyVolumeStatus>,
+    pub modify_volume_status: Option<Box<ModifyVolumeStatus>>,
     /// `phase`: string.
     #[serde(rename = "phase", default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
@@ -3496,61 +3496,61 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub aws_elastic_block_store: Option<AWSElasticBlockStoreVolumeSource>,
+    pub aws_elastic_block_store: Option<Box<AWSElasticBlockStoreVolumeSource>>,
     /// `azureDisk`: [`AzureDiskVolumeSource`].
     #[serde(rename = "azureDisk", default, skip_serializing_if = "Option::is_none")]
-    pub azure_disk: Option<AzureDiskVolumeSource>,
+    pub azure_disk: Option<Box<AzureDiskVolumeSource>>,
     /// `azureFile`: [`AzureFilePersistentVolumeSource`].
     #[serde(rename = "azureFile", default, skip_serializing_if = "Option::is_none")]
-    pub azure_file: Option<AzureFilePersistentVolumeSource>,
+    pub azure_file: Option<Box<AzureFilePersistentVolumeSource>>,
     /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
     /// `cephfs`: [`CephFSPersistentVolumeSource`].
     #[serde(rename = "cephfs", default, skip_serializing_if = "Option::is_none")]
-    pub cephfs: Option<CephFSPersistentVolumeSource>,
+    pub cephfs: Option<Box<CephFSPersistentVolumeSource>>,
     /// `cinder`: [`CinderPersistentVolumeSource`].
     #[serde(rename = "cinder", default, skip_serializing_if = "Option::is_none")]
-    pub cinder: Option<CinderPersistentVolumeSource>,
+    pub cinder: Option<Box<CinderPersistentVolumeSource>>,
     /// `claimRef`: [`ObjectReference`].
     #[serde(rename = "claimRef", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-map-type" = "granular")))]
-    pub claim_ref: Option<ObjectReference>,
+    pub claim_ref: Option<Box<ObjectReference>>,
     /// `csi`: [`CSIPersistentVolumeSource`].
     #[serde(rename = "csi", default, skip_serializing_if = "Option::is_none")]
-    pub csi: Option<CSIPersistentVolumeSource>,
+    pub csi: Option<Box<CSIPersistentVolumeSource>>,
     /// `fc`: [`FCVolumeSource`].
     #[serde(rename = "fc", default, skip_serializing_if = "Option::is_none")]
-    pub fc: Option<FCVolumeSource>,
+    pub fc: Option<Box<FCVolumeSource>>,
     /// `flexVolume`: [`FlexPersistentVolumeSource`].
     #[serde(
         rename = "flexVolume",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub flex_volume: Option<FlexPersistentVolumeSource>,
+    pub flex_volume: Option<Box<FlexPersistentVolumeSource>>,
     /// `flocker`: [`FlockerVolumeSource`].
     #[serde(rename = "flocker", default, skip_serializing_if = "Option::is_none")]
-    pub flocker: Option<FlockerVolumeSource>,
+    pub flocker: Option<Box<FlockerVolumeSource>>,
     /// `gcePersistentDisk`: [`GCEPersistentDiskVolumeSource`].
     #[serde(
         rename = "gcePersistentDisk",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub gce_persistent_disk: Option<GCEPersistentDiskVolumeSource>,
+    pub gce_persistent_disk: Option<Box<GCEPersistentDiskVolumeSource>>,
     /// `glusterfs`: [`GlusterfsPersistentVolumeSource`].
     #[serde(rename = "glusterfs", default, skip_serializing_if = "Option::is_none")]
-    pub glusterfs: Option<GlusterfsPersistentVolumeSource>,
+    pub glusterfs: Option<Box<GlusterfsPersistentVolumeSource>>,
     /// `hostPath`: [`HostPathVolumeSource`].
     #[serde(rename = "hostPath", default, skip_serializing_if = "Option::is_none")]
-    pub host_path: Option<HostPathVolumeSource>,
+    pub host_path: Option<Box<HostPathVolumeSource>>,
     /// `iscsi`: [`ISCSIPersistentVolumeSource`].
     #[serde(rename = "iscsi", default, skip_serializing_if = "Option::is_none")]
-    pub iscsi: Option<ISCSIPersistentVolumeSource>,
+    pub iscsi: Option<Box<ISCSIPersistentVolumeSource>>,
     /// `local`: [`LocalVolumeSource`].
     #[serde(rename = "local", default, skip_serializing_if = "Option::is_none")]
-    pub local: Option<LocalVolumeSource>,
+    pub local: Option<Box<LocalVolumeSource>>,
     /// `mountOptions`: list of string.
     #[serde(
         rename = "mountOptions",
@@ -3561,14 +3561,14 @@ pub struct PersistentVolumeSpec {
     pub mount_options: Option<Vec<String>>,
     /// `nfs`: [`NFSVolumeSource`].
     #[serde(rename = "nfs", default, skip_serializing_if = "Option::is_none")]
-    pub nfs: Option<NFSVolumeSource>,
+    pub nfs: Option<Box<NFSVolumeSource>>,
     /// `nodeAffinity`: [`VolumeNodeAffinity`].
     #[serde(
         rename = "nodeAffinity",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub node_affinity: Option<VolumeNodeAffinity>,
+    pub node_affinity: Option<Box<VolumeNodeAffinity>>,
     /// `persistentVolumeReclaimPolicy`: string.
     #[serde(
         rename = "persistentVolumeReclaimPolicy",
@@ -3582,23 +3582,23 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub photon_persistent_disk: Option<PhotonPersistentDiskVolumeSource>,
+    pub photon_persistent_disk: Option<Box<PhotonPersistentDiskVolumeSource>>,
     /// `portworxVolume`: [`PortworxVolumeSource`].
     #[serde(
         rename = "portworxVolume",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub portworx_volume: Option<PortworxVolumeSource>,
+    pub portworx_volume: Option<Box<PortworxVolumeSource>>,
     /// `quobyte`: [`QuobyteVolumeSource`].
     #[serde(rename = "quobyte", default, skip_serializing_if = "Option::is_none")]
-    pub quobyte: Option<QuobyteVolumeSource>,
+    pub quobyte: Option<Box<QuobyteVolumeSource>>,
     /// `rbd`: [`RBDPersistentVolumeSource`].
     #[serde(rename = "rbd", default, skip_serializing_if = "Option::is_none")]
-    pub rbd: Option<RBDPersistentVolumeSource>,
+    pub rbd: Option<Box<RBDPersistentVolumeSource>>,
     /// `scaleIO`: [`ScaleIOPersistentVolumeSource`].
     #[serde(rename = "scaleIO", default, skip_serializing_if = "Option::is_none")]
-    pub scale_io: Option<ScaleIOPersistentVolumeSource>,
+    pub scale_io: Option<Box<ScaleIOPersistentVolumeSource>>,
     /// `storageClassName`: string.
     #[serde(
         rename = "storageClassName",
@@ -3608,7 +3608,7 @@ pub struct PersistentVolumeSpec {
     pub storage_class_name: Option<String>,
     /// `storageos`: [`StorageOSPersistentVolumeSource`].
     #[serde(rename = "storageos", default, skip_serializing_if = "Option::is_none")]
-    pub storageos: Option<StorageOSPersistentVolumeSource>,
+    pub storageos: Option<Box<StorageOSPersistentVolumeSource>>,
     /// `volumeAttributesClassName`: string.
     #[serde(
         rename = "volumeAttributesClassName",
@@ -3629,7 +3629,7 @@ pub struct PersistentVolumeSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub vsphere_volume: Option<VsphereVirtualDiskVolumeSource>,
+    pub vsphere_volume: Option<Box<VsphereVirtualDiskVolumeSource>>,
 }
 
 /// The `PersistentVolumeStatus` type of `core/v1`.
@@ -3756,7 +3756,7 @@ pub struct PodAffinityTerm {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub label_selector: Option<crate::meta::LabelSelector>,
+    pub label_selector: Option<Box<crate::meta::LabelSelector>>,
     /// `matchLabelKeys`: list of string.
     #[serde(
         rename = "matchLabelKeys",
@@ -3779,7 +3779,7 @@ pub struct PodAffinityTerm {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub namespace_selector: Option<crate::meta::LabelSelector>,
+    pub namespace_selector: Option<Box<crate::meta::LabelSelector>>,
     /// `namespaces`: list of string.
     #[serde(
         rename = "namespaces",
@@ -4035,7 +4035,7 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub app_armor_profile: Option<AppArmorProfile>,
+    pub app_armor_profile: Option<Box<AppArmorProfile>>,
     /// `fsGroup`: integer (int64).
     #[serde(rename = "fsGroup", default, skip_serializing_if = "Option::is_none")]
     pub fs_group: Option<i64>,
@@ -4076,14 +4076,14 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub se_linux_options: Option<SELinuxOptions>,
+    pub se_linux_options: Option<Box<SELinuxOptions>>,
     /// `seccompProfile`: [`SeccompProfile`].
     #[serde(
         rename = "seccompProfile",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub seccomp_profile: Option<SeccompProfile>,
+    pub seccomp_profile: Option<Box<SeccompProfile>>,
     /// `supplementalGroups`: list of integer (int64).
     #[serde(
         rename = "supplementalGroups",
@@ -4109,7 +4109,7 @@ pub struct PodSecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub windows_options: Option<WindowsSecurityContextOptions>,
+    pub windows_options: Option<Box<WindowsSecurityContextOptions>>,
 }
 
 /// The desired state of a [`Pod`]: its containers, volumes and scheduling constraints.
@@ -4128,7 +4128,7 @@ pub struct PodSpec {
     pub active_deadline_seconds: Option<i64>,
     /// `affinity`: [`Affinity`].
     #[serde(rename = "affinity", default, skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<Affinity>,
+    pub affinity: Option<Box<Affinity>>,
     /// `automountServiceAccountToken`: boolean.
     #[serde(
         rename = "automountServiceAccountToken",
@@ -4146,7 +4146,7 @@ pub struct PodSpec {
     pub containers: Vec<Container>,
     /// `dnsConfig`: [`PodDNSConfig`].
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<PodDNSConfig>,
+    pub dns_config: Option<Box<PodDNSConfig>>,
     /// `dnsPolicy`: string.
     #[serde(rename = "dnsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub dns_policy: Option<String>,
@@ -4221,7 +4221,7 @@ pub struct PodSpec {
     pub node_selector: Option<std::collections::BTreeMap<String, String>>,
     /// `os`: [`PodOS`].
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
-    pub os: Option<PodOS>,
+    pub os: Option<Box<PodOS>>,
     /// `overhead`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
     pub overhead: Option<std::collections::BTreeMap<String, crate::Quantity>>,
@@ -4260,7 +4260,7 @@ pub struct PodSpec {
     pub resource_claims: Option<Vec<PodResourceClaim>>,
     /// `resources`: [`ResourceRequirements`].
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<Box<ResourceRequirements>>,
     /// `restartPolicy`: string.
     #[serde(
         rename = "restartPolicy",
@@ -4296,7 +4296,7 @@ pub struct PodSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub security_context: Option<PodSecurityContext>,
+    pub security_context: Option<Box<PodSecurityContext>>,
     /// `serviceAccount`: string.
     #[serde(
         rename = "serviceAccount",
@@ -4583,7 +4583,7 @@ pub struct PreferredSchedulingTerm {
 pub struct Probe {
     /// `exec`: [`ExecAction`].
     #[serde(rename = "exec", default, skip_serializing_if = "Option::is_none")]
-    pub exec: Option<ExecAction>,
+    pub exec: Option<Box<ExecAction>>,
     /// `failureThreshold`: integer (int32).
     #[serde(
         rename = "failureThreshold",
@@ -4593,10 +4593,10 @@ pub struct Probe {
     pub failure_threshold: Option<i32>,
     /// `grpc`: [`GRPCAction`].
     #[serde(rename = "grpc", default, skip_serializing_if = "Option::is_none")]
-    pub grpc: Option<GRPCAction>,
+    pub grpc: Option<Box<GRPCAction>>,
     /// `httpGet`: [`HTTPGetAction`].
     #[serde(rename = "httpGet", default, skip_serializing_if = "Option::is_none")]
-    pub http_get: Option<HTTPGetAction>,
+    pub http_get: Option<Box<HTTPGetAction>>,
     /// `initialDelaySeconds`: integer (int32).
     #[serde(
         rename = "initialDelaySeconds",
@@ -4620,7 +4620,7 @@ pub struct Probe {
     pub success_threshold: Option<i32>,
     /// `tcpSocket`: [`TCPSocketAction`].
     #[serde(rename = "tcpSocket", default, skip_serializing_if = "Option::is_none")]
-    pub tcp_socket: Option<TCPSocketAction>,
+    pub tcp_socket: Option<Box<TCPSocketAction>>,
     /// `terminationGracePeriodSeconds`: integer (int64).
     #[serde(
         rename = "terminationGracePeriodSeconds",
@@ -4728,7 +4728,7 @@ pub struct RBDPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
     /// `user`: string.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -4770,7 +4770,7 @@ pub struct RBDVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `user`: string.
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -4898,7 +4898,7 @@ pub struct ResourceQuotaSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub scope_selector: Option<ScopeSelector>,
+    pub scope_selector: Option<Box<ScopeSelector>>,
     /// `scopes`: list of string.
     #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
@@ -5009,7 +5009,7 @@ pub struct ScaleIOPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`SecretReference`]. Required.
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretReference>,
+    pub secret_ref: Option<Box<SecretReference>>,
     /// `sslEnabled`: boolean.
     #[serde(
         rename = "sslEnabled",
@@ -5076,7 +5076,7 @@ pub struct ScaleIOVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`]. Required.
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `sslEnabled`: boolean.
     #[serde(
         rename = "sslEnabled",
@@ -5350,14 +5350,14 @@ pub struct SecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub app_armor_profile: Option<AppArmorProfile>,
+    pub app_armor_profile: Option<Box<AppArmorProfile>>,
     /// `capabilities`: [`Capabilities`].
     #[serde(
         rename = "capabilities",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub capabilities: Option<Capabilities>,
+    pub capabilities: Option<Box<Capabilities>>,
     /// `privileged`: boolean.
     #[serde(
         rename = "privileged",
@@ -5398,21 +5398,21 @@ pub struct SecurityContext {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub se_linux_options: Option<SELinuxOptions>,
+    pub se_linux_options: Option<Box<SELinuxOptions>>,
     /// `seccompProfile`: [`SeccompProfile`].
     #[serde(
         rename = "seccompProfile",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub seccomp_profile: Option<SeccompProfile>,
+    pub seccomp_profile: Option<Box<SeccompProfile>>,
     /// `windowsOptions`: [`WindowsSecurityContextOptions`].
     #[serde(
         rename = "windowsOptions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub windows_options: Option<WindowsSecurityContextOptions>,
+    pub windows_options: Option<Box<WindowsSecurityContextOptions>>,
 }
 
 /// A stable virtual IP and DNS name in front of a set of pods chosen by label.
@@ -5698,7 +5698,7 @@ pub struct ServiceSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub session_affinity_config: Option<SessionAffinityConfig>,
+    pub session_affinity_config: Option<Box<SessionAffinityConfig>>,
     /// `trafficDistribution`: string.
     #[serde(
         rename = "trafficDistribution",
@@ -5732,7 +5732,7 @@ pub struct ServiceStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub load_balancer: Option<LoadBalancerStatus>,
+    pub load_balancer: Option<Box<LoadBalancerStatus>>,
 }
 
 /// The `SessionAffinityConfig` type of `core/v1`.
@@ -5744,7 +5744,7 @@ pub struct ServiceStatus {
 pub struct SessionAffinityConfig {
     /// `clientIP`: [`ClientIPConfig`].
     #[serde(rename = "clientIP", default, skip_serializing_if = "Option::is_none")]
-    pub client_ip: Option<ClientIPConfig>,
+    pub client_ip: Option<Box<ClientIPConfig>>,
 }
 
 /// The `SleepAction` type of `core/v1`.
@@ -5778,7 +5778,7 @@ pub struct StorageOSPersistentVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`ObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<ObjectReference>,
+    pub secret_ref: Option<Box<ObjectReference>>,
     /// `volumeName`: string.
     #[serde(
         rename = "volumeName",
@@ -5810,7 +5810,7 @@ pub struct StorageOSVolumeSource {
     pub read_only: Option<bool>,
     /// `secretRef`: [`LocalObjectReference`].
     #[serde(rename = "secretRef", default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectReference>,
+    pub secret_ref: Option<Box<LocalObjectReference>>,
     /// `volumeName`: string.
     #[serde(
         rename = "volumeName",
@@ -5980,7 +5980,7 @@ pub struct TopologySpreadConstraint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub label_selector: Option<crate::meta::LabelSelector>,
+    pub label_selector: Option<Box<crate::meta::LabelSelector>>,
     /// `matchLabelKeys`: list of string.
     #[serde(
         rename = "matchLabelKeys",
@@ -6101,73 +6101,73 @@ pub struct Volume {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub aws_elastic_block_store: Option<AWSElasticBlockStoreVolumeSource>,
+    pub aws_elastic_block_store: Option<Box<AWSElasticBlockStoreVolumeSource>>,
     /// `azureDisk`: [`AzureDiskVolumeSource`].
     #[serde(rename = "azureDisk", default, skip_serializing_if = "Option::is_none")]
-    pub azure_disk: Option<AzureDiskVolumeSource>,
+    pub azure_disk: Option<Box<AzureDiskVolumeSource>>,
     /// `azureFile`: [`AzureFileVolumeSource`].
     #[serde(rename = "azureFile", default, skip_serializing_if = "Option::is_none")]
-    pub azure_file: Option<AzureFileVolumeSource>,
+    pub azure_file: Option<Box<AzureFileVolumeSource>>,
     /// `cephfs`: [`CephFSVolumeSource`].
     #[serde(rename = "cephfs", default, skip_serializing_if = "Option::is_none")]
-    pub cephfs: Option<CephFSVolumeSource>,
+    pub cephfs: Option<Box<CephFSVolumeSource>>,
     /// `cinder`: [`CinderVolumeSource`].
     #[serde(rename = "cinder", default, skip_serializing_if = "Option::is_none")]
-    pub cinder: Option<CinderVolumeSource>,
+    pub cinder: Option<Box<CinderVolumeSource>>,
     /// `configMap`: [`ConfigMapVolumeSource`].
     #[serde(rename = "configMap", default, skip_serializing_if = "Option::is_none")]
-    pub config_map: Option<ConfigMapVolumeSource>,
+    pub config_map: Option<Box<ConfigMapVolumeSource>>,
     /// `csi`: [`CSIVolumeSource`].
     #[serde(rename = "csi", default, skip_serializing_if = "Option::is_none")]
-    pub csi: Option<CSIVolumeSource>,
+    pub csi: Option<Box<CSIVolumeSource>>,
     /// `downwardAPI`: [`DownwardAPIVolumeSource`].
     #[serde(
         rename = "downwardAPI",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub downward_api: Option<DownwardAPIVolumeSource>,
+    pub downward_api: Option<Box<DownwardAPIVolumeSource>>,
     /// `emptyDir`: [`EmptyDirVolumeSource`].
     #[serde(rename = "emptyDir", default, skip_serializing_if = "Option::is_none")]
-    pub empty_dir: Option<EmptyDirVolumeSource>,
+    pub empty_dir: Option<Box<EmptyDirVolumeSource>>,
     /// `ephemeral`: [`EphemeralVolumeSource`].
     #[serde(rename = "ephemeral", default, skip_serializing_if = "Option::is_none")]
-    pub ephemeral: Option<EphemeralVolumeSource>,
+    pub ephemeral: Option<Box<EphemeralVolumeSource>>,
     /// `fc`: [`FCVolumeSource`].
     #[serde(rename = "fc", default, skip_serializing_if = "Option::is_none")]
-    pub fc: Option<FCVolumeSource>,
+    pub fc: Option<Box<FCVolumeSource>>,
     /// `flexVolume`: [`FlexVolumeSource`].
     #[serde(
         rename = "flexVolume",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub flex_volume: Option<FlexVolumeSource>,
+    pub flex_volume: Option<Box<FlexVolumeSource>>,
     /// `flocker`: [`FlockerVolumeSource`].
     #[serde(rename = "flocker", default, skip_serializing_if = "Option::is_none")]
-    pub flocker: Option<FlockerVolumeSource>,
+    pub flocker: Option<Box<FlockerVolumeSource>>,
     /// `gcePersistentDisk`: [`GCEPersistentDiskVolumeSource`].
     #[serde(
         rename = "gcePersistentDisk",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub gce_persistent_disk: Option<GCEPersistentDiskVolumeSource>,
+    pub gce_persistent_disk: Option<Box<GCEPersistentDiskVolumeSource>>,
     /// `gitRepo`: [`GitRepoVolumeSource`].
     #[serde(rename = "gitRepo", default, skip_serializing_if = "Option::is_none")]
-    pub git_repo: Option<GitRepoVolumeSource>,
+    pub git_repo: Option<Box<GitRepoVolumeSource>>,
     /// `glusterfs`: [`GlusterfsVolumeSource`].
     #[serde(rename = "glusterfs", default, skip_serializing_if = "Option::is_none")]
-    pub glusterfs: Option<GlusterfsVolumeSource>,
+    pub glusterfs: Option<Box<GlusterfsVolumeSource>>,
     /// `hostPath`: [`HostPathVolumeSource`].
     #[serde(rename = "hostPath", default, skip_serializing_if = "Option::is_none")]
-    pub host_path: Option<HostPathVolumeSource>,
+    pub host_path: Option<Box<HostPathVolumeSource>>,
     /// `image`: [`ImageVolumeSource`].
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageVolumeSource>,
+    pub image: Option<Box<ImageVolumeSource>>,
     /// `iscsi`: [`ISCSIVolumeSource`].
     #[serde(rename = "iscsi", default, skip_serializing_if = "Option::is_none")]
-    pub iscsi: Option<ISCSIVolumeSource>,
+    pub iscsi: Option<Box<ISCSIVolumeSource>>,
     /// `name`: string. Required.
     #[serde(
         rename = "name",
@@ -6177,53 +6177,53 @@ pub struct Volume {
     pub name: String,
     /// `nfs`: [`NFSVolumeSource`].
     #[serde(rename = "nfs", default, skip_serializing_if = "Option::is_none")]
-    pub nfs: Option<NFSVolumeSource>,
+    pub nfs: Option<Box<NFSVolumeSource>>,
     /// `persistentVolumeClaim`: [`PersistentVolumeClaimVolumeSource`].
     #[serde(
         rename = "persistentVolumeClaim",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub persistent_volume_claim: Option<PersistentVolumeClaimVolumeSource>,
+    pub persistent_volume_claim: Option<Box<PersistentVolumeClaimVolumeSource>>,
     /// `photonPersistentDisk`: [`PhotonPersistentDiskVolumeSource`].
     #[serde(
         rename = "photonPersistentDisk",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub photon_persistent_disk: Option<PhotonPersistentDiskVolumeSource>,
+    pub photon_persistent_disk: Option<Box<PhotonPersistentDiskVolumeSource>>,
     /// `portworxVolume`: [`PortworxVolumeSource`].
     #[serde(
         rename = "portworxVolume",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub portworx_volume: Option<PortworxVolumeSource>,
+    pub portworx_volume: Option<Box<PortworxVolumeSource>>,
     /// `projected`: [`ProjectedVolumeSource`].
     #[serde(rename = "projected", default, skip_serializing_if = "Option::is_none")]
-    pub projected: Option<ProjectedVolumeSource>,
+    pub projected: Option<Box<ProjectedVolumeSource>>,
     /// `quobyte`: [`QuobyteVolumeSource`].
     #[serde(rename = "quobyte", default, skip_serializing_if = "Option::is_none")]
-    pub quobyte: Option<QuobyteVolumeSource>,
+    pub quobyte: Option<Box<QuobyteVolumeSource>>,
     /// `rbd`: [`RBDVolumeSource`].
     #[serde(rename = "rbd", default, skip_serializing_if = "Option::is_none")]
-    pub rbd: Option<RBDVolumeSource>,
+    pub rbd: Option<Box<RBDVolumeSource>>,
     /// `scaleIO`: [`ScaleIOVolumeSource`].
     #[serde(rename = "scaleIO", default, skip_serializing_if = "Option::is_none")]
-    pub scale_io: Option<ScaleIOVolumeSource>,
+    pub scale_io: Option<Box<ScaleIOVolumeSource>>,
     /// `secret`: [`SecretVolumeSource`].
     #[serde(rename = "secret", default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<SecretVolumeSource>,
+    pub secret: Option<Box<SecretVolumeSource>>,
     /// `storageos`: [`StorageOSVolumeSource`].
     #[serde(rename = "storageos", default, skip_serializing_if = "Option::is_none")]
-    pub storageos: Option<StorageOSVolumeSource>,
+    pub storageos: Option<Box<StorageOSVolumeSource>>,
     /// `vsphereVolume`: [`VsphereVirtualDiskVolumeSource`].
     #[serde(
         rename = "vsphereVolume",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub vsphere_volume: Option<VsphereVirtualDiskVolumeSource>,
+    pub vsphere_volume: Option<Box<VsphereVirtualDiskVolumeSource>>,
 }
 
 /// The `VolumeDevice` type of `core/v1`.
@@ -6341,7 +6341,7 @@ pub struct VolumeMountStatus {
 pub struct VolumeNodeAffinity {
     /// `required`: [`NodeSelector`].
     #[serde(rename = "required", default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<NodeSelector>,
+    pub required: Option<Box<NodeSelector>>,
 }
 
 /// The `VolumeProjection` type of `core/v1`.
@@ -6357,27 +6357,27 @@ pub struct VolumeProjection {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub cluster_trust_bundle: Option<ClusterTrustBundleProjection>,
+    pub cluster_trust_bundle: Option<Box<ClusterTrustBundleProjection>>,
     /// `configMap`: [`ConfigMapProjection`].
     #[serde(rename = "configMap", default, skip_serializing_if = "Option::is_none")]
-    pub config_map: Option<ConfigMapProjection>,
+    pub config_map: Option<Box<ConfigMapProjection>>,
     /// `downwardAPI`: [`DownwardAPIProjection`].
     #[serde(
         rename = "downwardAPI",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub downward_api: Option<DownwardAPIProjection>,
+    pub downward_api: Option<Box<DownwardAPIProjection>>,
     /// `secret`: [`SecretProjection`].
     #[serde(rename = "secret", default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<SecretProjection>,
+    pub secret: Option<Box<SecretProjection>>,
     /// `serviceAccountToken`: [`ServiceAccountTokenProjection`].
     #[serde(
         rename = "serviceAccountToken",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub service_account_token: Option<ServiceAccountTokenProjection>,
+    pub service_account_token: Option<Box<ServiceAccountTokenProjection>>,
 }
 
 /// The `VolumeResourceRequirements` type of `core/v1`.

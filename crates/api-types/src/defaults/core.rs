@@ -79,11 +79,11 @@ impl SetDefaults for Service {
                     .and_then(|c| c.client_ip.as_ref())
                     .is_some_and(|c| c.timeout_seconds.is_some());
                 if !has_timeout {
-                    spec.session_affinity_config = Some(SessionAffinityConfig {
-                        client_ip: Some(ClientIPConfig {
+                    spec.session_affinity_config = Some(Box::new(SessionAffinityConfig {
+                        client_ip: Some(Box::new(ClientIPConfig {
                             timeout_seconds: Some(CLIENT_IP_TIMEOUT_SECONDS),
-                        }),
-                    });
+                        })),
+                    }));
                 }
             }
             _ => {}

@@ -51,7 +51,10 @@ pub(super) fn pod_only(spec: &mut PodSpec) {
 pub(super) fn pod_spec(spec: &mut PodSpec) {
     default_str(&mut spec.dns_policy, "ClusterFirst");
     default_str(&mut spec.restart_policy, "Always");
-    default_ptr(&mut spec.security_context, PodSecurityContext::default());
+    default_ptr(
+        &mut spec.security_context,
+        Box::new(PodSecurityContext::default()),
+    );
     default_ptr(&mut spec.termination_grace_period_seconds, 30);
     default_str(&mut spec.scheduler_name, "default-scheduler");
     for volume in spec.volumes.iter_mut().flatten() {
@@ -69,7 +72,7 @@ pub(super) fn pod_spec(spec: &mut PodSpec) {
 }
 
 /// Copies every limit that has no request into the requests.
-fn requests_from_limits(resources: &mut Option<ResourceRequirements>) {
+fn requests_from_limits(resources: &mut Option<Box<ResourceRequirements>>) {
     let Some(resources) = resources else { return };
     let Some(limits) = &resources.limits else {
         return;

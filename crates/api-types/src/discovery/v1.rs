@@ -23,7 +23,7 @@ pub struct Endpoint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<EndpointConditions>,
+    pub conditions: Option<Box<EndpointConditions>>,
     /// `deprecatedTopology`: map from string to string.
     #[serde(
         rename = "deprecatedTopology",
@@ -33,7 +33,7 @@ pub struct Endpoint {
     pub deprecated_topology: Option<std::collections::BTreeMap<String, String>>,
     /// `hints`: [`EndpointHints`].
     #[serde(rename = "hints", default, skip_serializing_if = "Option::is_none")]
-    pub hints: Option<EndpointHints>,
+    pub hints: Option<Box<EndpointHints>>,
     /// `hostname`: string.
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
@@ -42,7 +42,7 @@ pub struct Endpoint {
     pub node_name: Option<String>,
     /// `targetRef`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[serde(rename = "targetRef", default, skip_serializing_if = "Option::is_none")]
-    pub target_ref: Option<crate::core::v1::ObjectReference>,
+    pub target_ref: Option<Box<crate::core::v1::ObjectReference>>,
     /// `zone`: string.
     #[serde(rename = "zone", default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,

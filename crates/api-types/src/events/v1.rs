@@ -23,7 +23,7 @@ pub struct Event {
     pub deprecated_last_timestamp: Option<crate::Time>,
     /// `deprecatedSource`: [`EventSource`](crate::core::v1::EventSource).
     #[cfg_attr(feature = "schemars", schemars(rename = "deprecatedSource"))]
-    pub deprecated_source: Option<crate::core::v1::EventSource>,
+    pub deprecated_source: Option<Box<crate::core::v1::EventSource>>,
     /// `eventTime`: [`MicroTime`](crate::MicroTime). Required.
     #[cfg_attr(feature = "schemars", schemars(rename = "eventTime"))]
     pub event_time: crate::MicroTime,
@@ -38,10 +38,10 @@ pub struct Event {
     pub reason: Option<String>,
     /// `regarding`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[cfg_attr(feature = "schemars", schemars(rename = "regarding"))]
-    pub regarding: Option<crate::core::v1::ObjectReference>,
+    pub regarding: Option<Box<crate::core::v1::ObjectReference>>,
     /// `related`: [`ObjectReference`](crate::core::v1::ObjectReference).
     #[cfg_attr(feature = "schemars", schemars(rename = "related"))]
-    pub related: Option<crate::core::v1::ObjectReference>,
+    pub related: Option<Box<crate::core::v1::ObjectReference>>,
     /// `reportingController`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "reportingController"))]
     pub reporting_controller: Option<String>,
@@ -50,7 +50,7 @@ pub struct Event {
     pub reporting_instance: Option<String>,
     /// `series`: [`EventSeries`].
     #[cfg_attr(feature = "schemars", schemars(rename = "series"))]
-    pub series: Option<EventSeries>,
+    pub series: Option<Box<EventSeries>>,
     /// `type`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "type"))]
     pub type_: Option<String>,

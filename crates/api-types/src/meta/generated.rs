@@ -14,7 +14,7 @@ pub struct APIGroup {
     pub name: String,
     /// `preferredVersion`: [`GroupVersionForDiscovery`].
     #[cfg_attr(feature = "schemars", schemars(rename = "preferredVersion"))]
-    pub preferred_version: Option<GroupVersionForDiscovery>,
+    pub preferred_version: Option<Box<GroupVersionForDiscovery>>,
     /// `serverAddressByClientCIDRs`: list of [`ServerAddressByClientCIDR`].
     #[cfg_attr(feature = "schemars", schemars(rename = "serverAddressByClientCIDRs"))]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
@@ -228,7 +228,7 @@ pub struct DeleteOptions {
     pub orphan_dependents: Option<bool>,
     /// `preconditions`: [`Preconditions`].
     #[cfg_attr(feature = "schemars", schemars(rename = "preconditions"))]
-    pub preconditions: Option<Preconditions>,
+    pub preconditions: Option<Box<Preconditions>>,
     /// `propagationPolicy`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "propagationPolicy"))]
     pub propagation_policy: Option<String>,
@@ -584,7 +584,7 @@ pub struct Status {
     /// `details`: [`StatusDetails`].
     #[cfg_attr(feature = "schemars", schemars(rename = "details"))]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
-    pub details: Option<StatusDetails>,
+    pub details: Option<Box<StatusDetails>>,
     /// `message`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "message"))]
     pub message: Option<String>,

@@ -92,10 +92,10 @@ impl crate::Object for Ingress {
 pub struct IngressBackend {
     /// `resource`: [`TypedLocalObjectReference`](crate::core::v1::TypedLocalObjectReference).
     #[serde(rename = "resource", default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<crate::core::v1::TypedLocalObjectReference>,
+    pub resource: Option<Box<crate::core::v1::TypedLocalObjectReference>>,
     /// `service`: [`IngressServiceBackend`].
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<IngressServiceBackend>,
+    pub service: Option<Box<IngressServiceBackend>>,
 }
 
 /// The `networking.k8s.io/v1` `IngressClass` object.
@@ -189,7 +189,7 @@ pub struct IngressClassSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub parameters: Option<IngressClassParametersReference>,
+    pub parameters: Option<Box<IngressClassParametersReference>>,
 }
 
 /// The `IngressLoadBalancerIngress` type of `networking/v1`.
@@ -262,7 +262,7 @@ pub struct IngressRule {
     pub host: Option<String>,
     /// `http`: [`HTTPIngressRuleValue`].
     #[serde(rename = "http", default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HTTPIngressRuleValue>,
+    pub http: Option<Box<HTTPIngressRuleValue>>,
 }
 
 /// The `IngressServiceBackend` type of `networking/v1`.
@@ -281,7 +281,7 @@ pub struct IngressServiceBackend {
     pub name: String,
     /// `port`: [`ServiceBackendPort`].
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<ServiceBackendPort>,
+    pub port: Option<Box<ServiceBackendPort>>,
 }
 
 /// The `IngressSpec` type of `networking/v1`.
@@ -297,7 +297,7 @@ pub struct IngressSpec {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub default_backend: Option<IngressBackend>,
+    pub default_backend: Option<Box<IngressBackend>>,
     /// `ingressClassName`: string.
     #[serde(
         rename = "ingressClassName",
@@ -328,7 +328,7 @@ pub struct IngressStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub load_balancer: Option<IngressLoadBalancerStatus>,
+    pub load_balancer: Option<Box<IngressLoadBalancerStatus>>,
 }
 
 /// The `IngressTLS` type of `networking/v1`.

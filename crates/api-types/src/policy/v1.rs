@@ -11,7 +11,7 @@
 pub struct Eviction {
     /// `deleteOptions`: [`DeleteOptions`](crate::meta::DeleteOptions).
     #[cfg_attr(feature = "schemars", schemars(rename = "deleteOptions"))]
-    pub delete_options: Option<crate::meta::DeleteOptions>,
+    pub delete_options: Option<Box<crate::meta::DeleteOptions>>,
     /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,
@@ -107,7 +107,7 @@ pub struct PodDisruptionBudgetSpec {
     /// `selector`: [`LabelSelector`](crate::meta::LabelSelector). Strategic merge patch strategy: replace.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-patch-strategy" = "replace")))]
-    pub selector: Option<crate::meta::LabelSelector>,
+    pub selector: Option<Box<crate::meta::LabelSelector>>,
     /// `unhealthyPodEvictionPolicy`: string.
     #[serde(
         rename = "unhealthyPodEvictionPolicy",

@@ -28,7 +28,7 @@ pub struct AggregationRule {
 pub struct ClusterRole {
     /// `aggregationRule`: [`AggregationRule`].
     #[cfg_attr(feature = "schemars", schemars(rename = "aggregationRule"))]
-    pub aggregation_rule: Option<AggregationRule>,
+    pub aggregation_rule: Option<Box<AggregationRule>>,
     /// `metadata`: [`ObjectMeta`](crate::meta::ObjectMeta).
     #[cfg_attr(feature = "schemars", schemars(rename = "metadata"))]
     pub metadata: crate::meta::ObjectMeta,

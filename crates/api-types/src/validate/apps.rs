@@ -152,14 +152,14 @@ impl Validate for Deployment {
             &p.child("replicas"),
         ));
         errs.extend(validate_workload_selector(
-            spec.selector.as_ref(),
+            spec.selector.as_deref(),
             "deployment",
             &p.child("selector"),
         ));
-        match as_selector(spec.selector.as_ref()) {
+        match as_selector(spec.selector.as_deref()) {
             Err(()) => errs.push(FieldError::invalid(
                 &p.child("selector"),
-                selector_value(spec.selector.as_ref()),
+                selector_value(spec.selector.as_deref()),
                 "invalid label selector",
             )),
             Ok(sel) => errs.extend(validate_template_for_replica_set(
@@ -276,15 +276,15 @@ impl Validate for ReplicaSet {
         ));
         // Upstream's ReplicaSet message says "deployment" too.
         errs.extend(validate_workload_selector(
-            spec.selector.as_ref(),
+            spec.selector.as_deref(),
             "deployment",
             &p.child("selector"),
         ));
         let template = spec.template.clone().unwrap_or_default();
-        match as_selector(spec.selector.as_ref()) {
+        match as_selector(spec.selector.as_deref()) {
             Err(()) => errs.push(FieldError::invalid(
                 &p.child("selector"),
-                selector_value(spec.selector.as_ref()),
+                selector_value(spec.selector.as_deref()),
                 "invalid label selector",
             )),
             Ok(sel) => errs.extend(validate_template_for_replica_set(
@@ -347,12 +347,12 @@ impl Validate for DaemonSet {
         let unset = spec.selector.is_none();
         if !unset {
             errs.extend(meta::validate_label_selector(
-                spec.selector.as_ref(),
+                spec.selector.as_deref(),
                 SelectorOpts::default(),
                 &p.child("selector"),
             ));
         }
-        if let Ok(sel) = as_selector(spec.selector.as_ref())
+        if let Ok(sel) = as_selector(spec.selector.as_deref())
             && !meta::selector_matches(&sel, spec.template.metadata.labels.as_ref())
         {
             errs.push(FieldError::invalid(
@@ -361,10 +361,14 @@ impl Validate for DaemonSet {
                 "`selector` does not match template `labels`",
             ));
         }
-        if spec.selector.as_ref().is_some_and(meta::selector_is_empty) {
+        if spec
+            .selector
+            .as_deref()
+            .is_some_and(meta::selector_is_empty)
+        {
             errs.push(FieldError::invalid(
                 &p.child("selector"),
-                selector_value(spec.selector.as_ref()),
+                selector_value(spec.selector.as_deref()),
                 "empty selector is invalid for daemonset",
             ));
         }
@@ -517,15 +521,15 @@ impl Validate for StatefulSet {
             ));
         }
         errs.extend(validate_workload_selector(
-            spec.selector.as_ref(),
+            spec.selector.as_deref(),
             "statefulset",
             &p.child("selector"),
         ));
         let tp = p.child("template");
-        match as_selector(spec.selector.as_ref()) {
+        match as_selector(spec.selector.as_deref()) {
             Err(()) => errs.push(FieldError::invalid(
                 &p.child("selector"),
-                selector_value(spec.selector.as_ref()),
+                selector_value(spec.selector.as_deref()),
                 "",
             )),
             Ok(sel) => {

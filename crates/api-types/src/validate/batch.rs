@@ -14,7 +14,7 @@ use super::pod::{self, PodOpts};
 use crate::batch::v1::{
     CronJob, Job, JobSpec, JobTemplateSpec, PodFailurePolicyRule, SuccessPolicyRule,
 };
-use crate::meta::{LabelSelector, ObjectMeta};
+use crate::meta::ObjectMeta;
 
 const MAX_PARALLELISM_FOR_INDEXED_JOB: i32 = 100_000;
 const MAX_FAILED_INDEXES_FOR_INDEXED_JOB: i32 = 100_000;
@@ -604,7 +604,7 @@ fn with_generated_selector(job: &Job) -> Job {
     for key in [LEGACY_CONTROLLER_UID, CONTROLLER_UID] {
         labels.entry(key.to_owned()).or_insert_with(|| uid.clone());
     }
-    let selector = spec.selector.get_or_insert_with(LabelSelector::default);
+    let selector = spec.selector.get_or_insert_with(Default::default);
     selector
         .match_labels
         .get_or_insert_with(BTreeMap::new)
@@ -691,7 +691,7 @@ impl Validate for Job {
                 &sp.child("selector"),
             )),
         }
-        if let Ok(selector) = meta::selector_from(spec.selector.as_ref())
+        if let Ok(selector) = meta::selector_from(spec.selector.as_deref())
             && !meta::selector_matches(&selector, spec.template.metadata.labels.as_ref())
         {
             errs.push(FieldError::invalid(

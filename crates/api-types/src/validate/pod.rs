@@ -721,10 +721,10 @@ fn validate_handler(h: &Handler<'_>, grace_period: Option<i64>, path: &Path) -> 
 
 fn validate_probe(p: &core::Probe, grace_period: Option<i64>, path: &Path) -> ErrorList {
     let handler = Handler {
-        exec: p.exec.as_ref(),
-        http_get: p.http_get.as_ref(),
-        tcp_socket: p.tcp_socket.as_ref(),
-        grpc: p.grpc.as_ref(),
+        exec: p.exec.as_deref(),
+        http_get: p.http_get.as_deref(),
+        tcp_socket: p.tcp_socket.as_deref(),
+        grpc: p.grpc.as_deref(),
         sleep: None,
     };
     let mut errs = validate_handler(&handler, grace_period, path);
@@ -797,11 +797,11 @@ fn validate_lifecycle(l: &core::Lifecycle, grace_period: Option<i64>, path: &Pat
     for (field, h) in [("postStart", &l.post_start), ("preStop", &l.pre_stop)] {
         if let Some(h) = h {
             let handler = Handler {
-                exec: h.exec.as_ref(),
-                http_get: h.http_get.as_ref(),
-                tcp_socket: h.tcp_socket.as_ref(),
+                exec: h.exec.as_deref(),
+                http_get: h.http_get.as_deref(),
+                tcp_socket: h.tcp_socket.as_deref(),
                 grpc: None,
-                sleep: h.sleep.as_ref(),
+                sleep: h.sleep.as_deref(),
             };
             errs.extend(validate_handler(&handler, grace_period, &path.child(field)));
         }
@@ -1074,7 +1074,7 @@ fn validate_security_context(sc: Option<&core::SecurityContext>, path: &Path) ->
         }
     }
     errs.extend(validate_seccomp_profile_field(
-        sc.seccomp_profile.as_ref(),
+        sc.seccomp_profile.as_deref(),
         &path.child("seccompProfile"),
     ));
     if sc.allow_privilege_escalation == Some(false) {
@@ -1098,11 +1098,11 @@ fn validate_security_context(sc: Option<&core::SecurityContext>, path: &Path) ->
         }
     }
     errs.extend(validate_windows_options(
-        sc.windows_options.as_ref(),
+        sc.windows_options.as_deref(),
         &path.child("windowsOptions"),
     ));
     errs.extend(validate_apparmor_profile_field(
-        sc.app_armor_profile.as_ref(),
+        sc.app_armor_profile.as_deref(),
         &path.child("appArmorProfile"),
     ));
     errs
@@ -1160,7 +1160,7 @@ fn validate_container_common(c: &core::Container, ctx: &PodCtx<'_>, path: &Path)
         ));
     }
     errs.extend(validate_security_context(
-        c.security_context.as_ref(),
+        c.security_context.as_deref(),
         &path.child("securityContext"),
     ));
     errs
@@ -1628,12 +1628,12 @@ fn validate_label_keys(
 fn validate_pod_affinity_term(t: &core::PodAffinityTerm, path: &Path) -> ErrorList {
     let opts = SelectorOpts::default();
     let mut errs = meta::validate_label_selector(
-        t.label_selector.as_ref(),
+        t.label_selector.as_deref(),
         opts,
         &path.child("labelSelector"),
     );
     errs.extend(meta::validate_label_selector(
-        t.namespace_selector.as_ref(),
+        t.namespace_selector.as_deref(),
         opts,
         &path.child("namespaceSelector"),
     ));
@@ -1650,12 +1650,12 @@ fn validate_pod_affinity_term(t: &core::PodAffinityTerm, path: &Path) -> ErrorLi
     errs.extend(validate_label_keys(
         &path.child("matchLabelKeys"),
         match_keys,
-        t.label_selector.as_ref(),
+        t.label_selector.as_deref(),
     ));
     errs.extend(validate_label_keys(
         &path.child("mismatchLabelKeys"),
         mismatch_keys,
-        t.label_selector.as_ref(),
+        t.label_selector.as_deref(),
     ));
     if let Some(sel) = &t.label_selector {
         let key_index: BTreeMap<&str, usize> = match_keys
@@ -1985,7 +1985,7 @@ fn validate_topology_spread_constraints(
             }
         }
         errs.extend(meta::validate_label_selector(
-            c.label_selector.as_ref(),
+            c.label_selector.as_deref(),
             SelectorOpts::default(),
             &p.child("labelSelector"),
         ));
@@ -2044,7 +2044,7 @@ fn validate_pod_security_context(spec: &core::PodSpec, path: &Path) -> ErrorList
         return errs;
     }
     let default = core::PodSecurityContext::default();
-    let sc = spec.security_context.as_ref().unwrap_or(&default);
+    let sc = spec.security_context.as_deref().unwrap_or(&default);
     if let Some(g) = sc.fs_group {
         for msg in names::is_valid_group_id(g) {
             errs.push(FieldError::invalid(&path.child("fsGroup"), g, msg));
@@ -2120,15 +2120,15 @@ fn validate_pod_security_context(spec: &core::PodSpec, path: &Path) -> ErrorList
         ));
     }
     errs.extend(validate_seccomp_profile_field(
-        sc.seccomp_profile.as_ref(),
+        sc.seccomp_profile.as_deref(),
         &path.child("seccompProfile"),
     ));
     errs.extend(validate_windows_options(
-        sc.windows_options.as_ref(),
+        sc.windows_options.as_deref(),
         &path.child("windowsOptions"),
     ));
     errs.extend(validate_apparmor_profile_field(
-        sc.app_armor_profile.as_ref(),
+        sc.app_armor_profile.as_deref(),
         &path.child("appArmorProfile"),
     ));
     errs
@@ -2247,7 +2247,7 @@ fn validate_os(spec: &core::PodSpec, path: &Path) -> ErrorList {
     }
     if has_pod_security_context(spec) {
         let default = core::PodSecurityContext::default();
-        let sc = spec.security_context.as_ref().unwrap_or(&default);
+        let sc = spec.security_context.as_deref().unwrap_or(&default);
         for (p, set) in [
             (
                 sc_path.child("appArmorProfile"),
@@ -2401,7 +2401,7 @@ pub(crate) fn validate_pod_spec(
         &path.child("securityContext"),
     ));
     errs.extend(validate_affinity(
-        spec.affinity.as_ref(),
+        spec.affinity.as_deref(),
         &path.child("affinity"),
     ));
     errs.extend(validate_dns_config(spec, &path.child("dnsConfig")));

@@ -49,7 +49,7 @@ impl Validate for PodDisruptionBudget {
             }
         }
         errs.extend(meta::validate_label_selector(
-            spec.selector.as_ref(),
+            spec.selector.as_deref(),
             SelectorOpts::default(),
             &p.child("selector"),
         ));

@@ -1086,7 +1086,7 @@ pub(crate) fn validate_pvc_spec(spec: &core::PersistentVolumeClaimSpec, path: &P
         ));
     }
     errs.extend(meta::validate_label_selector(
-        spec.selector.as_ref(),
+        spec.selector.as_deref(),
         SelectorOpts::default(),
         &path.child("selector"),
     ));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kubernaut_api_types::meta::{StatusCause, StatusDetails};
+use kubernaut_api_types::meta::StatusCause;
 
 use super::{AdmissionPlugin, Attributes, Operation};
 use crate::cache::Cacher;
@@ -83,7 +83,7 @@ impl AdmissionPlugin for NamespaceLifecycle {
                          terminated"
                     ),
                 );
-                let details = e.status.details.get_or_insert_with(StatusDetails::default);
+                let details = e.status.details.get_or_insert_with(Default::default);
                 details.causes = Some(vec![StatusCause {
                     reason: Some("NamespaceTerminating".to_owned()),
                     message: Some(format!("namespace {ns} is being terminated")),

@@ -30,7 +30,7 @@ pub(super) static DEPLOYMENT: KindPrinter = KindPrinter::new(
         let spec = deployment.spec.clone().unwrap_or_default();
         let status = deployment.status.clone().unwrap_or_default();
         // Upstream prints the selector's string form, `<invalid>` when it does not convert.
-        let selector = match Selector::from_label_selector(spec.selector.as_ref()) {
+        let selector = match Selector::from_label_selector(spec.selector.as_deref()) {
             Ok(selector) => selector.to_string(),
             Err(_) => "<invalid>".to_owned(),
         };
@@ -90,7 +90,7 @@ pub(super) static REPLICA_SET: KindPrinter = KindPrinter::new(
             age(&replica_set.metadata, now),
             names,
             images,
-            text(format_label_selector(spec.selector.as_ref())),
+            text(format_label_selector(spec.selector.as_deref())),
         ])
     },
 );
@@ -146,7 +146,7 @@ pub(super) static DAEMON_SET: KindPrinter = KindPrinter::new(
             age(&daemon_set.metadata, now),
             names,
             images,
-            text(format_label_selector(spec.selector.as_ref())),
+            text(format_label_selector(spec.selector.as_deref())),
         ])
     },
 );

@@ -81,7 +81,7 @@ fn print_job(job: &Job, now: Time) -> Vec<serde_json::Value> {
         age(&job.metadata, now),
         names,
         images,
-        text(format_label_selector(spec.selector.as_ref())),
+        text(format_label_selector(spec.selector.as_deref())),
     ]
 }
 
@@ -140,7 +140,7 @@ pub(super) static CRON_JOB: KindPrinter = KindPrinter::new(
             names,
             images,
             text(format_label_selector(
-                job_spec.and_then(|s| s.selector.as_ref()),
+                job_spec.and_then(|s| s.selector.as_deref()),
             )),
         ])
     },

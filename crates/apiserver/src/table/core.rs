@@ -365,7 +365,7 @@ fn print_service(service: &Service, now: Time) -> Vec<Value> {
     let load_balancer = service
         .status
         .as_ref()
-        .and_then(|s| s.load_balancer.as_ref());
+        .and_then(|s| s.load_balancer.as_deref());
     let ports = format_service_ports(spec);
     vec![
         text(name(&service.metadata)),
@@ -602,7 +602,7 @@ fn print_node(node: &Node, now: Time) -> Vec<Value> {
         conditions.push("SchedulingDisabled");
     }
     let roles = node_roles(node.metadata.labels()).join(",");
-    let info = status.and_then(|s| s.node_info.as_ref());
+    let info = status.and_then(|s| s.node_info.as_deref());
     let info_field = |get: fn(&kubernaut_api_types::core::v1::NodeSystemInfo) -> &String| {
         info.map(get)
             .filter(|v| !v.is_empty())
@@ -674,15 +674,17 @@ fn core_event(event: events::v1::Event) -> Event {
         event_time: Some(event.event_time),
         first_timestamp: event.deprecated_first_timestamp,
         last_timestamp: event.deprecated_last_timestamp,
-        involved_object: event.regarding.unwrap_or_default(),
+        involved_object: event.regarding.map(|r| *r).unwrap_or_default(),
         message: event.note,
         reason: event.reason,
         related: event.related,
         reporting_component: event.reporting_controller,
         reporting_instance: event.reporting_instance,
-        series: event.series.map(|s| EventSeries {
-            count: Some(s.count),
-            last_observed_time: Some(s.last_observed_time),
+        series: event.series.map(|s| {
+            Box::new(EventSeries {
+                count: Some(s.count),
+                last_observed_time: Some(s.last_observed_time),
+            })
         }),
         source: event.deprecated_source,
         type_: event.type_,

@@ -472,8 +472,13 @@ class Gen:
             if typed:
                 lines.append(f'    #[cfg_attr(feature = "schemars", schemars(rename = "{f["json"]}"))]')
             elif f["required"]:
+                de = "null_as_empty_list" if f["ty"].startswith("Vec<") else "null_as_default"
                 lines.append(f'    #[serde(rename = "{f["json"]}", default, '
-                             'deserialize_with = "crate::serde_util::null_as_default")]')
+                             f'deserialize_with = "crate::serde_util::{de}")]')
+            elif f["ty"].startswith("Vec<"):
+                lines.append(f'    #[serde(rename = "{f["json"]}", default, '
+                             'skip_serializing_if = "Option::is_none", '
+                             'deserialize_with = "crate::serde_util::optional_list")]')
             else:
                 lines.append(f'    #[serde(rename = "{f["json"]}", default, '
                              'skip_serializing_if = "Option::is_none")]')

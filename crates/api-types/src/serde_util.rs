@@ -16,6 +16,34 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// [`null_as_default`] for a list, whose buffer is then trimmed to its length: a deserialized
+/// list grows by doubling, and objects held for long (an informer's cache, the API server's
+/// watch cache) would otherwise keep the unused tail — three empty `Container`s, 1.2 KB, behind
+/// a one-container Pod.
+pub(crate) fn null_as_empty_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut list = Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default();
+    list.shrink_to_fit();
+    Ok(list)
+}
+
+/// Deserializes an optional list, trimming its buffer to its length (see
+/// [`null_as_empty_list`]).
+pub(crate) fn optional_list<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut list = Option::<Vec<T>>::deserialize(deserializer)?;
+    if let Some(list) = &mut list {
+        list.shrink_to_fit();
+    }
+    Ok(list)
+}
+
 /// A map key, borrowed from the input whenever the input allows it.
 pub(crate) struct Key<'de>(Cow<'de, str>);
 

@@ -180,7 +180,8 @@ pub struct DaemonSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<DaemonSetCondition>>,
@@ -421,7 +422,8 @@ pub struct DeploymentStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<DeploymentCondition>>,
@@ -598,7 +600,8 @@ pub struct ReplicaSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<ReplicaSetCondition>>,
@@ -872,7 +875,8 @@ pub struct StatefulSetSpec {
     #[serde(
         rename = "volumeClaimTemplates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub volume_claim_templates: Option<Vec<crate::core::v1::PersistentVolumeClaim>>,
@@ -903,7 +907,8 @@ pub struct StatefulSetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<StatefulSetCondition>>,

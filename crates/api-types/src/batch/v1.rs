@@ -109,7 +109,12 @@ pub struct CronJobSpec {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct CronJobStatus {
     /// `active`: list of [`ObjectReference`](crate::core::v1::ObjectReference).
-    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "active",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub active: Option<Vec<crate::core::v1::ObjectReference>>,
     /// `lastScheduleTime`: [`Time`](crate::Time).
@@ -350,7 +355,8 @@ pub struct JobStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic", "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<JobCondition>>,
@@ -419,7 +425,7 @@ pub struct PodFailurePolicy {
     #[serde(
         rename = "rules",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub rules: Vec<PodFailurePolicyRule>,
@@ -450,7 +456,7 @@ pub struct PodFailurePolicyOnExitCodesRequirement {
     #[serde(
         rename = "values",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set")))]
     pub values: Vec<i32>,
@@ -504,7 +510,8 @@ pub struct PodFailurePolicyRule {
     #[serde(
         rename = "onPodConditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub on_pod_conditions: Option<Vec<PodFailurePolicyOnPodConditionsPattern>>,
@@ -521,7 +528,7 @@ pub struct SuccessPolicy {
     #[serde(
         rename = "rules",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub rules: Vec<SuccessPolicyRule>,
@@ -558,11 +565,21 @@ pub struct SuccessPolicyRule {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct UncountedTerminatedPods {
     /// `failed`: list of string. A list set: entries are unique.
-    #[serde(rename = "failed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "failed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set")))]
     pub failed: Option<Vec<String>>,
     /// `succeeded`: list of string. A list set: entries are unique.
-    #[serde(rename = "succeeded", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "succeeded",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set")))]
     pub succeeded: Option<Vec<String>>,
 }

@@ -355,11 +355,21 @@ pub struct CSIVolumeSource {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct Capabilities {
     /// `add`: list of string.
-    #[serde(rename = "add", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "add",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub add: Option<Vec<String>>,
     /// `drop`: list of string.
-    #[serde(rename = "drop", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "drop",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub drop: Option<Vec<String>>,
 }
@@ -375,7 +385,7 @@ pub struct CephFSPersistentVolumeSource {
     #[serde(
         rename = "monitors",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub monitors: Vec<String>,
@@ -411,7 +421,7 @@ pub struct CephFSVolumeSource {
     #[serde(
         rename = "monitors",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub monitors: Vec<String>,
@@ -668,7 +678,12 @@ pub struct ConfigMapNodeConfigSource {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ConfigMapProjection {
     /// `items`: list of [`KeyToPath`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<KeyToPath>>,
     /// `name`: string.
@@ -694,7 +709,12 @@ pub struct ConfigMapVolumeSource {
     )]
     pub default_mode: Option<i32>,
     /// `items`: list of [`KeyToPath`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<KeyToPath>>,
     /// `name`: string.
@@ -713,19 +733,39 @@ pub struct ConfigMapVolumeSource {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["name"]), transform = crate::schema::tidy))]
 pub struct Container {
     /// `args`: list of string.
-    #[serde(rename = "args", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "args",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub args: Option<Vec<String>>,
     /// `command`: list of string.
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub command: Option<Vec<String>>,
     /// `env`: list of [`EnvVar`]. Strategic merge patches merge entries by `name` (merge). A list map keyed by `name`.
-    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "env",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub env: Option<Vec<EnvVar>>,
     /// `envFrom`: list of [`EnvFromSource`].
-    #[serde(rename = "envFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envFrom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub env_from: Option<Vec<EnvFromSource>>,
     /// `image`: string.
@@ -756,7 +796,12 @@ pub struct Container {
     )]
     pub name: String,
     /// `ports`: list of [`ContainerPort`]. Strategic merge patches merge entries by `containerPort` (merge). A list map keyed by `containerPort`, `protocol`.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["containerPort", "protocol"], "x-kubernetes-patch-merge-key" = "containerPort", "x-kubernetes-patch-strategy" = "merge")))]
     pub ports: Option<Vec<ContainerPort>>,
     /// `readinessProbe`: [`Probe`].
@@ -770,7 +815,8 @@ pub struct Container {
     #[serde(
         rename = "resizePolicy",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub resize_policy: Option<Vec<ContainerResizePolicy>>,
@@ -825,7 +871,8 @@ pub struct Container {
     #[serde(
         rename = "volumeDevices",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["devicePath"], "x-kubernetes-patch-merge-key" = "devicePath", "x-kubernetes-patch-strategy" = "merge")))]
     pub volume_devices: Option<Vec<VolumeDevice>>,
@@ -833,7 +880,8 @@ pub struct Container {
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["mountPath"], "x-kubernetes-patch-merge-key" = "mountPath", "x-kubernetes-patch-strategy" = "merge")))]
     pub volume_mounts: Option<Vec<VolumeMount>>,
@@ -854,7 +902,12 @@ pub struct Container {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ContainerImage {
     /// `names`: list of string.
-    #[serde(rename = "names", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "names",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub names: Option<Vec<String>>,
     /// `sizeBytes`: integer (int64).
@@ -1022,7 +1075,8 @@ pub struct ContainerStatus {
     #[serde(
         rename = "allocatedResourcesStatus",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub allocated_resources_status: Option<Vec<ResourceStatus>>,
@@ -1087,7 +1141,8 @@ pub struct ContainerStatus {
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["mountPath"], "x-kubernetes-patch-merge-key" = "mountPath", "x-kubernetes-patch-strategy" = "merge")))]
     pub volume_mounts: Option<Vec<VolumeMountStatus>>,
@@ -1129,7 +1184,12 @@ pub struct DaemonEndpoint {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct DownwardAPIProjection {
     /// `items`: list of [`DownwardAPIVolumeFile`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<DownwardAPIVolumeFile>>,
 }
@@ -1178,7 +1238,12 @@ pub struct DownwardAPIVolumeSource {
     )]
     pub default_mode: Option<i32>,
     /// `items`: list of [`DownwardAPIVolumeFile`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<DownwardAPIVolumeFile>>,
 }
@@ -1260,19 +1325,30 @@ pub struct EndpointPort {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct EndpointSubset {
     /// `addresses`: list of [`EndpointAddress`].
-    #[serde(rename = "addresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub addresses: Option<Vec<EndpointAddress>>,
     /// `notReadyAddresses`: list of [`EndpointAddress`].
     #[serde(
         rename = "notReadyAddresses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub not_ready_addresses: Option<Vec<EndpointAddress>>,
     /// `ports`: list of [`EndpointPort`].
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ports: Option<Vec<EndpointPort>>,
 }
@@ -1402,19 +1478,39 @@ pub struct EnvVarSource {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["name"]), transform = crate::schema::tidy))]
 pub struct EphemeralContainer {
     /// `args`: list of string.
-    #[serde(rename = "args", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "args",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub args: Option<Vec<String>>,
     /// `command`: list of string.
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub command: Option<Vec<String>>,
     /// `env`: list of [`EnvVar`]. Strategic merge patches merge entries by `name` (merge). A list map keyed by `name`.
-    #[serde(rename = "env", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "env",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub env: Option<Vec<EnvVar>>,
     /// `envFrom`: list of [`EnvFromSource`].
-    #[serde(rename = "envFrom", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "envFrom",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub env_from: Option<Vec<EnvFromSource>>,
     /// `image`: string.
@@ -1445,7 +1541,12 @@ pub struct EphemeralContainer {
     )]
     pub name: String,
     /// `ports`: list of [`ContainerPort`]. Strategic merge patches merge entries by `containerPort` (merge). A list map keyed by `containerPort`, `protocol`.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["containerPort", "protocol"], "x-kubernetes-patch-merge-key" = "containerPort", "x-kubernetes-patch-strategy" = "merge")))]
     pub ports: Option<Vec<ContainerPort>>,
     /// `readinessProbe`: [`Probe`].
@@ -1459,7 +1560,8 @@ pub struct EphemeralContainer {
     #[serde(
         rename = "resizePolicy",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub resize_policy: Option<Vec<ContainerResizePolicy>>,
@@ -1521,7 +1623,8 @@ pub struct EphemeralContainer {
     #[serde(
         rename = "volumeDevices",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["devicePath"], "x-kubernetes-patch-merge-key" = "devicePath", "x-kubernetes-patch-strategy" = "merge")))]
     pub volume_devices: Option<Vec<VolumeDevice>>,
@@ -1529,7 +1632,8 @@ pub struct EphemeralContainer {
     #[serde(
         rename = "volumeMounts",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["mountPath"], "x-kubernetes-patch-merge-key" = "mountPath", "x-kubernetes-patch-strategy" = "merge")))]
     pub volume_mounts: Option<Vec<VolumeMount>>,
@@ -1678,7 +1782,12 @@ pub struct EventSource {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ExecAction {
     /// `command`: list of string.
-    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "command",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub command: Option<Vec<String>>,
 }
@@ -1703,12 +1812,18 @@ pub struct FCVolumeSource {
     #[serde(
         rename = "targetWWNs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub target_wwns: Option<Vec<String>>,
     /// `wwids`: list of string.
-    #[serde(rename = "wwids", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "wwids",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub wwids: Option<Vec<String>>,
 }
@@ -1931,7 +2046,8 @@ pub struct HTTPGetAction {
     #[serde(
         rename = "httpHeaders",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub http_headers: Option<Vec<HTTPHeader>>,
@@ -1981,7 +2097,12 @@ pub struct HTTPHeader {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["ip"]), transform = crate::schema::tidy))]
 pub struct HostAlias {
     /// `hostnames`: list of string.
-    #[serde(rename = "hostnames", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostnames",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub hostnames: Option<Vec<String>>,
     /// `ip`: string. Required.
@@ -2081,7 +2202,12 @@ pub struct ISCSIPersistentVolumeSource {
     )]
     pub lun: i32,
     /// `portals`: list of string.
-    #[serde(rename = "portals", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "portals",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub portals: Option<Vec<String>>,
     /// `readOnly`: boolean.
@@ -2152,7 +2278,12 @@ pub struct ISCSIVolumeSource {
     )]
     pub lun: i32,
     /// `portals`: list of string.
-    #[serde(rename = "portals", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "portals",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub portals: Option<Vec<String>>,
     /// `readOnly`: boolean.
@@ -2340,7 +2471,7 @@ pub struct LimitRangeSpec {
     #[serde(
         rename = "limits",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub limits: Vec<LimitRangeItem>,
@@ -2364,7 +2495,8 @@ pub struct LinuxContainerUser {
     #[serde(
         rename = "supplementalGroups",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub supplemental_groups: Option<Vec<i64>>,
@@ -2394,7 +2526,12 @@ pub struct LoadBalancerIngress {
     #[serde(rename = "ipMode", default, skip_serializing_if = "Option::is_none")]
     pub ip_mode: Option<String>,
     /// `ports`: list of [`PortStatus`].
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ports: Option<Vec<PortStatus>>,
 }
@@ -2407,7 +2544,12 @@ pub struct LoadBalancerIngress {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct LoadBalancerStatus {
     /// `ingress`: list of [`LoadBalancerIngress`].
-    #[serde(rename = "ingress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ingress: Option<Vec<LoadBalancerIngress>>,
 }
@@ -2581,7 +2723,8 @@ pub struct NamespaceSpec {
     #[serde(
         rename = "finalizers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub finalizers: Option<Vec<String>>,
@@ -2598,7 +2741,8 @@ pub struct NamespaceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<NamespaceCondition>>,
@@ -2683,7 +2827,8 @@ pub struct NodeAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub preferred_during_scheduling_ignored_during_execution: Option<Vec<PreferredSchedulingTerm>>,
@@ -2857,7 +3002,7 @@ pub struct NodeSelector {
     #[serde(
         rename = "nodeSelectorTerms",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub node_selector_terms: Vec<NodeSelectorTerm>,
@@ -2885,7 +3030,12 @@ pub struct NodeSelectorRequirement {
     )]
     pub operator: String,
     /// `values`: list of string.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub values: Option<Vec<String>>,
 }
@@ -2901,7 +3051,8 @@ pub struct NodeSelectorTerm {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_expressions: Option<Vec<NodeSelectorRequirement>>,
@@ -2909,7 +3060,8 @@ pub struct NodeSelectorTerm {
     #[serde(
         rename = "matchFields",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_fields: Option<Vec<NodeSelectorRequirement>>,
@@ -2940,7 +3092,12 @@ pub struct NodeSpec {
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Option::is_none")]
     pub pod_cidr: Option<String>,
     /// `podCIDRs`: list of string. Strategic merge patch strategy: merge. A list set: entries are unique.
-    #[serde(rename = "podCIDRs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podCIDRs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set", "x-kubernetes-patch-strategy" = "merge")))]
     pub pod_cidrs: Option<Vec<String>>,
     /// `providerID`: string.
@@ -2951,7 +3108,12 @@ pub struct NodeSpec {
     )]
     pub provider_id: Option<String>,
     /// `taints`: list of [`Taint`].
-    #[serde(rename = "taints", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "taints",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub taints: Option<Vec<Taint>>,
     /// `unschedulable`: boolean.
@@ -2971,7 +3133,12 @@ pub struct NodeSpec {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct NodeStatus {
     /// `addresses`: list of [`NodeAddress`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
-    #[serde(rename = "addresses", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addresses",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub addresses: Option<Vec<NodeAddress>>,
     /// `allocatable`: map from string to [`Quantity`](crate::Quantity).
@@ -2988,7 +3155,8 @@ pub struct NodeStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<NodeCondition>>,
@@ -3006,7 +3174,12 @@ pub struct NodeStatus {
     #[serde(rename = "features", default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Box<NodeFeatures>>,
     /// `images`: list of [`ContainerImage`].
-    #[serde(rename = "images", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "images",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub images: Option<Vec<ContainerImage>>,
     /// `nodeInfo`: [`NodeSystemInfo`].
@@ -3019,7 +3192,8 @@ pub struct NodeStatus {
     #[serde(
         rename = "runtimeHandlers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub runtime_handlers: Option<Vec<NodeRuntimeHandler>>,
@@ -3027,7 +3201,8 @@ pub struct NodeStatus {
     #[serde(
         rename = "volumesAttached",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub volumes_attached: Option<Vec<AttachedVolume>>,
@@ -3035,7 +3210,8 @@ pub struct NodeStatus {
     #[serde(
         rename = "volumesInUse",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub volumes_in_use: Option<Vec<String>>,
@@ -3319,7 +3495,8 @@ pub struct PersistentVolumeClaimSpec {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub access_modes: Option<Vec<String>>,
@@ -3384,7 +3561,8 @@ pub struct PersistentVolumeClaimStatus {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub access_modes: Option<Vec<String>>,
@@ -3410,7 +3588,8 @@ pub struct PersistentVolumeClaimStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<PersistentVolumeClaimCondition>>,
@@ -3486,7 +3665,8 @@ pub struct PersistentVolumeSpec {
     #[serde(
         rename = "accessModes",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub access_modes: Option<Vec<String>>,
@@ -3555,7 +3735,8 @@ pub struct PersistentVolumeSpec {
     #[serde(
         rename = "mountOptions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub mount_options: Option<Vec<String>>,
@@ -3729,7 +3910,8 @@ pub struct PodAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub preferred_during_scheduling_ignored_during_execution: Option<Vec<WeightedPodAffinityTerm>>,
@@ -3737,7 +3919,8 @@ pub struct PodAffinity {
     #[serde(
         rename = "requiredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub required_during_scheduling_ignored_during_execution: Option<Vec<PodAffinityTerm>>,
@@ -3761,7 +3944,8 @@ pub struct PodAffinityTerm {
     #[serde(
         rename = "matchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_label_keys: Option<Vec<String>>,
@@ -3769,7 +3953,8 @@ pub struct PodAffinityTerm {
     #[serde(
         rename = "mismatchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub mismatch_label_keys: Option<Vec<String>>,
@@ -3784,7 +3969,8 @@ pub struct PodAffinityTerm {
     #[serde(
         rename = "namespaces",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub namespaces: Option<Vec<String>>,
@@ -3808,7 +3994,8 @@ pub struct PodAntiAffinity {
     #[serde(
         rename = "preferredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub preferred_during_scheduling_ignored_during_execution: Option<Vec<WeightedPodAffinityTerm>>,
@@ -3816,7 +4003,8 @@ pub struct PodAntiAffinity {
     #[serde(
         rename = "requiredDuringSchedulingIgnoredDuringExecution",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub required_during_scheduling_ignored_during_execution: Option<Vec<PodAffinityTerm>>,
@@ -3876,16 +4064,27 @@ pub struct PodDNSConfig {
     #[serde(
         rename = "nameservers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub nameservers: Option<Vec<String>>,
     /// `options`: list of [`PodDNSConfigOption`].
-    #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "options",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub options: Option<Vec<PodDNSConfigOption>>,
     /// `searches`: list of string.
-    #[serde(rename = "searches", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "searches",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub searches: Option<Vec<String>>,
 }
@@ -4088,7 +4287,8 @@ pub struct PodSecurityContext {
     #[serde(
         rename = "supplementalGroups",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub supplemental_groups: Option<Vec<i64>>,
@@ -4100,7 +4300,12 @@ pub struct PodSecurityContext {
     )]
     pub supplemental_groups_policy: Option<String>,
     /// `sysctls`: list of [`Sysctl`].
-    #[serde(rename = "sysctls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sysctls",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub sysctls: Option<Vec<Sysctl>>,
     /// `windowsOptions`: [`WindowsSecurityContextOptions`].
@@ -4140,7 +4345,7 @@ pub struct PodSpec {
     #[serde(
         rename = "containers",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub containers: Vec<Container>,
@@ -4161,7 +4366,8 @@ pub struct PodSpec {
     #[serde(
         rename = "ephemeralContainers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub ephemeral_containers: Option<Vec<EphemeralContainer>>,
@@ -4169,7 +4375,8 @@ pub struct PodSpec {
     #[serde(
         rename = "hostAliases",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["ip"], "x-kubernetes-patch-merge-key" = "ip", "x-kubernetes-patch-strategy" = "merge")))]
     pub host_aliases: Option<Vec<HostAlias>>,
@@ -4196,7 +4403,8 @@ pub struct PodSpec {
     #[serde(
         rename = "imagePullSecrets",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
@@ -4204,7 +4412,8 @@ pub struct PodSpec {
     #[serde(
         rename = "initContainers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub init_containers: Option<Vec<Container>>,
@@ -4246,7 +4455,8 @@ pub struct PodSpec {
     #[serde(
         rename = "readinessGates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub readiness_gates: Option<Vec<PodReadinessGate>>,
@@ -4254,7 +4464,8 @@ pub struct PodSpec {
     #[serde(
         rename = "resourceClaims",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge,retainKeys")))]
     pub resource_claims: Option<Vec<PodResourceClaim>>,
@@ -4286,7 +4497,8 @@ pub struct PodSpec {
     #[serde(
         rename = "schedulingGates",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge")))]
     pub scheduling_gates: Option<Vec<PodSchedulingGate>>,
@@ -4339,7 +4551,8 @@ pub struct PodSpec {
     #[serde(
         rename = "tolerations",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub tolerations: Option<Vec<Toleration>>,
@@ -4347,12 +4560,18 @@ pub struct PodSpec {
     #[serde(
         rename = "topologySpreadConstraints",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["topologyKey", "whenUnsatisfiable"], "x-kubernetes-patch-merge-key" = "topologyKey", "x-kubernetes-patch-strategy" = "merge")))]
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
     /// `volumes`: list of [`Volume`]. Strategic merge patches merge entries by `name` (merge,retainKeys). A list map keyed by `name`.
-    #[serde(rename = "volumes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "volumes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge,retainKeys")))]
     pub volumes: Option<Vec<Volume>>,
 }
@@ -4368,7 +4587,8 @@ pub struct PodStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<PodCondition>>,
@@ -4376,7 +4596,8 @@ pub struct PodStatus {
     #[serde(
         rename = "containerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub container_statuses: Option<Vec<ContainerStatus>>,
@@ -4384,7 +4605,8 @@ pub struct PodStatus {
     #[serde(
         rename = "ephemeralContainerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ephemeral_container_statuses: Option<Vec<ContainerStatus>>,
@@ -4392,14 +4614,20 @@ pub struct PodStatus {
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
     pub host_ip: Option<String>,
     /// `hostIPs`: list of [`HostIP`]. Strategic merge patches merge entries by `ip` (merge).
-    #[serde(rename = "hostIPs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostIPs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic", "x-kubernetes-patch-merge-key" = "ip", "x-kubernetes-patch-strategy" = "merge")))]
     pub host_ips: Option<Vec<HostIP>>,
     /// `initContainerStatuses`: list of [`ContainerStatus`].
     #[serde(
         rename = "initContainerStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub init_container_statuses: Option<Vec<ContainerStatus>>,
@@ -4420,7 +4648,12 @@ pub struct PodStatus {
     #[serde(rename = "podIP", default, skip_serializing_if = "Option::is_none")]
     pub pod_ip: Option<String>,
     /// `podIPs`: list of [`PodIP`]. Strategic merge patches merge entries by `ip` (merge). A list map keyed by `ip`.
-    #[serde(rename = "podIPs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "podIPs",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["ip"], "x-kubernetes-patch-merge-key" = "ip", "x-kubernetes-patch-strategy" = "merge")))]
     pub pod_ips: Option<Vec<PodIP>>,
     /// `qosClass`: string.
@@ -4436,7 +4669,8 @@ pub struct PodStatus {
     #[serde(
         rename = "resourceClaimStatuses",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"], "x-kubernetes-patch-merge-key" = "name", "x-kubernetes-patch-strategy" = "merge,retainKeys")))]
     pub resource_claim_statuses: Option<Vec<PodResourceClaimStatus>>,
@@ -4652,7 +4886,12 @@ pub struct ProjectedVolumeSource {
     )]
     pub default_mode: Option<i32>,
     /// `sources`: list of [`VolumeProjection`].
-    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub sources: Option<Vec<VolumeProjection>>,
 }
@@ -4716,7 +4955,7 @@ pub struct RBDPersistentVolumeSource {
     #[serde(
         rename = "monitors",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub monitors: Vec<String>,
@@ -4758,7 +4997,7 @@ pub struct RBDVolumeSource {
     #[serde(
         rename = "monitors",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub monitors: Vec<String>,
@@ -4900,7 +5139,12 @@ pub struct ResourceQuotaSpec {
     )]
     pub scope_selector: Option<Box<ScopeSelector>>,
     /// `scopes`: list of string.
-    #[serde(rename = "scopes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "scopes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub scopes: Option<Vec<String>>,
 }
@@ -4928,7 +5172,12 @@ pub struct ResourceQuotaStatus {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct ResourceRequirements {
     /// `claims`: list of [`ResourceClaim`]. A list map keyed by `name`.
-    #[serde(rename = "claims", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "claims",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])))]
     pub claims: Option<Vec<ResourceClaim>>,
     /// `limits`: map from string to [`Quantity`](crate::Quantity).
@@ -4954,7 +5203,12 @@ pub struct ResourceStatus {
     )]
     pub name: String,
     /// `resources`: list of [`ResourceHealth`]. A list map keyed by `resourceID`.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["resourceID"])))]
     pub resources: Option<Vec<ResourceHealth>>,
 }
@@ -5125,7 +5379,8 @@ pub struct ScopeSelector {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_expressions: Option<Vec<ScopedResourceSelectorRequirement>>,
@@ -5153,7 +5408,12 @@ pub struct ScopedResourceSelectorRequirement {
     )]
     pub scope_name: String,
     /// `values`: list of string.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub values: Option<Vec<String>>,
 }
@@ -5274,7 +5534,12 @@ pub struct SecretKeySelector {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct SecretProjection {
     /// `items`: list of [`KeyToPath`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<KeyToPath>>,
     /// `name`: string.
@@ -5315,7 +5580,12 @@ pub struct SecretVolumeSource {
     )]
     pub default_mode: Option<i32>,
     /// `items`: list of [`KeyToPath`].
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "items",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub items: Option<Vec<KeyToPath>>,
     /// `optional`: boolean.
@@ -5593,7 +5863,8 @@ pub struct ServiceSpec {
     #[serde(
         rename = "clusterIPs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub cluster_ips: Option<Vec<String>>,
@@ -5601,7 +5872,8 @@ pub struct ServiceSpec {
     #[serde(
         rename = "externalIPs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub external_ips: Option<Vec<String>>,
@@ -5637,7 +5909,8 @@ pub struct ServiceSpec {
     #[serde(
         rename = "ipFamilies",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ip_families: Option<Vec<String>>,
@@ -5666,12 +5939,18 @@ pub struct ServiceSpec {
     #[serde(
         rename = "loadBalancerSourceRanges",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub load_balancer_source_ranges: Option<Vec<String>>,
     /// `ports`: list of [`ServicePort`]. Strategic merge patches merge entries by `port` (merge). A list map keyed by `port`, `protocol`.
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["port", "protocol"], "x-kubernetes-patch-merge-key" = "port", "x-kubernetes-patch-strategy" = "merge")))]
     pub ports: Option<Vec<ServicePort>>,
     /// `publishNotReadyAddresses`: boolean.
@@ -5722,7 +6001,8 @@ pub struct ServiceStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<crate::meta::Condition>>,
@@ -5944,7 +6224,7 @@ pub struct TopologySelectorLabelRequirement {
     #[serde(
         rename = "values",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub values: Vec<String>,
@@ -5961,7 +6241,8 @@ pub struct TopologySelectorTerm {
     #[serde(
         rename = "matchLabelExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_label_expressions: Option<Vec<TopologySelectorLabelRequirement>>,
@@ -5985,7 +6266,8 @@ pub struct TopologySpreadConstraint {
     #[serde(
         rename = "matchLabelKeys",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_label_keys: Option<Vec<String>>,

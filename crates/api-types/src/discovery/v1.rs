@@ -13,7 +13,7 @@ pub struct Endpoint {
     #[serde(
         rename = "addresses",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set")))]
     pub addresses: Vec<String>,
@@ -78,7 +78,12 @@ pub struct EndpointConditions {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct EndpointHints {
     /// `forZones`: list of [`ForZone`].
-    #[serde(rename = "forZones", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "forZones",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub for_zones: Option<Vec<ForZone>>,
 }

@@ -53,7 +53,8 @@ pub struct APIResource {
     #[serde(
         rename = "categories",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub categories: Option<Vec<String>>,
@@ -85,7 +86,8 @@ pub struct APIResource {
     #[serde(
         rename = "shortNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub short_names: Option<Vec<String>>,
@@ -107,7 +109,7 @@ pub struct APIResource {
     #[serde(
         rename = "verbs",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     pub verbs: Vec<String>,
     /// `version`: string.
@@ -270,7 +272,8 @@ pub struct LabelSelector {
     #[serde(
         rename = "matchExpressions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
@@ -305,7 +308,12 @@ pub struct LabelSelectorRequirement {
     )]
     pub operator: String,
     /// `values`: list of string.
-    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "values",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub values: Option<Vec<String>>,
 }
@@ -420,7 +428,8 @@ pub struct ObjectMeta {
     #[serde(
         rename = "finalizers",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "set", "x-kubernetes-patch-strategy" = "merge")))]
     pub finalizers: Option<Vec<String>>,
@@ -445,7 +454,8 @@ pub struct ObjectMeta {
     #[serde(
         rename = "managedFields",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
@@ -459,7 +469,8 @@ pub struct ObjectMeta {
     #[serde(
         rename = "ownerReferences",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["uid"], "x-kubernetes-patch-merge-key" = "uid", "x-kubernetes-patch-strategy" = "merge")))]
     pub owner_references: Option<Vec<OwnerReference>>,
@@ -627,7 +638,12 @@ pub struct StatusCause {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct StatusDetails {
     /// `causes`: list of [`StatusCause`].
-    #[serde(rename = "causes", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "causes",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub causes: Option<Vec<StatusCause>>,
     /// `group`: string.

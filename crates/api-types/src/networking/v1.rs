@@ -35,7 +35,7 @@ pub struct HTTPIngressRuleValue {
     #[serde(
         rename = "paths",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub paths: Vec<HTTPIngressPath>,
@@ -206,7 +206,12 @@ pub struct IngressLoadBalancerIngress {
     #[serde(rename = "ip", default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// `ports`: list of [`IngressPortStatus`].
-    #[serde(rename = "ports", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ports",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ports: Option<Vec<IngressPortStatus>>,
 }
@@ -219,7 +224,12 @@ pub struct IngressLoadBalancerIngress {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct IngressLoadBalancerStatus {
     /// `ingress`: list of [`IngressLoadBalancerIngress`].
-    #[serde(rename = "ingress", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "ingress",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub ingress: Option<Vec<IngressLoadBalancerIngress>>,
 }
@@ -306,11 +316,21 @@ pub struct IngressSpec {
     )]
     pub ingress_class_name: Option<String>,
     /// `rules`: list of [`IngressRule`].
-    #[serde(rename = "rules", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "rules",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub rules: Option<Vec<IngressRule>>,
     /// `tls`: list of [`IngressTLS`].
-    #[serde(rename = "tls", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tls",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub tls: Option<Vec<IngressTLS>>,
 }
@@ -339,7 +359,12 @@ pub struct IngressStatus {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = []), transform = crate::schema::tidy))]
 pub struct IngressTLS {
     /// `hosts`: list of string.
-    #[serde(rename = "hosts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hosts",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub hosts: Option<Vec<String>>,
     /// `secretName`: string.

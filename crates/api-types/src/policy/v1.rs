@@ -128,7 +128,8 @@ pub struct PodDisruptionBudgetStatus {
     #[serde(
         rename = "conditions",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"], "x-kubernetes-patch-merge-key" = "type", "x-kubernetes-patch-strategy" = "merge")))]
     pub conditions: Option<Vec<crate::meta::Condition>>,

@@ -13,7 +13,8 @@ pub struct AggregationRule {
     #[serde(
         rename = "clusterRoleSelectors",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub cluster_role_selectors: Option<Vec<crate::meta::LabelSelector>>,
@@ -113,14 +114,20 @@ impl crate::Object for ClusterRoleBinding {
 #[cfg_attr(feature = "schemars", schemars(extend("required" = ["verbs"]), transform = crate::schema::tidy))]
 pub struct PolicyRule {
     /// `apiGroups`: list of string.
-    #[serde(rename = "apiGroups", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "apiGroups",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub api_groups: Option<Vec<String>>,
     /// `nonResourceURLs`: list of string.
     #[serde(
         rename = "nonResourceURLs",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub non_resource_urls: Option<Vec<String>>,
@@ -128,19 +135,25 @@ pub struct PolicyRule {
     #[serde(
         rename = "resourceNames",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub resource_names: Option<Vec<String>>,
     /// `resources`: list of string.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "resources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::serde_util::optional_list"
+    )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub resources: Option<Vec<String>>,
     /// `verbs`: list of string. Required.
     #[serde(
         rename = "verbs",
         default,
-        deserialize_with = "crate::serde_util::null_as_default"
+        deserialize_with = "crate::serde_util::null_as_empty_list"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-list-type" = "atomic")))]
     pub verbs: Vec<String>,

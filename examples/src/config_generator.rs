@@ -8,7 +8,7 @@
 //! [`finalizer`] helper, the event [`Recorder`], writes through the controller's client
 //! (read-your-own-writes), and per-object backoff on errors.
 
-use std::collections::BTreeMap;
+use kubernaut_api_types::SortedMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,8 +58,8 @@ pub fn generated_name(deployment: &str) -> String {
 ///
 /// # Errors
 /// When an entry has no `=` or an empty key.
-pub fn parse_annotation(text: &str) -> Result<BTreeMap<String, String>, Error> {
-    let mut data = BTreeMap::new();
+pub fn parse_annotation(text: &str) -> Result<SortedMap<String, String>, Error> {
+    let mut data = SortedMap::new();
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let (k, v) = entry
             .split_once('=')

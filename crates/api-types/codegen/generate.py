@@ -330,7 +330,7 @@ class Gen:
         if t == "object":
             if "additionalProperties" not in prop:
                 die(f"object without properties: {prop}")
-            return ("std::collections::BTreeMap<String, "
+            return ("crate::SortedMap<String, "
                     f"{self.base_type(prop['additionalProperties'], module)}>")
         key = (t, prop.get("format"))
         if key not in PRIMITIVES:

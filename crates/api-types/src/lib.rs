@@ -37,6 +37,7 @@ pub mod defaults;
 pub mod discovery;
 pub mod events;
 pub mod manifest;
+pub mod map;
 pub mod meta;
 pub mod networking;
 pub mod policy;
@@ -59,6 +60,7 @@ mod time;
 
 pub use bytes::ByteString;
 pub use int_or_string::{IntOrString, IntOrStringError};
+pub use map::SortedMap;
 pub use quantity::{Format, Quantity, QuantityError};
 pub use resource::{
     ApiResource, DynamicObject, Object, ObjectList, Resource, Scope, TypeMeta, split_api_version,

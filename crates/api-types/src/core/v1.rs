@@ -301,7 +301,7 @@ pub struct CSIPersistentVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub volume_attributes: Option<crate::SortedMap<String, String>>,
     /// `volumeHandle`: string. Required.
     #[serde(
         rename = "volumeHandle",
@@ -344,7 +344,7 @@ pub struct CSIVolumeSource {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_attributes: Option<std::collections::BTreeMap<String, String>>,
+    pub volume_attributes: Option<crate::SortedMap<String, String>>,
 }
 
 /// The `Capabilities` type of `core/v1`.
@@ -557,10 +557,10 @@ pub struct ClusterTrustBundleProjection {
 pub struct ConfigMap {
     /// `binaryData`: map from string to base64-encoded bytes.
     #[cfg_attr(feature = "schemars", schemars(rename = "binaryData"))]
-    pub binary_data: Option<std::collections::BTreeMap<String, crate::ByteString>>,
+    pub binary_data: Option<crate::SortedMap<String, crate::ByteString>>,
     /// `data`: map from string to string.
     #[cfg_attr(feature = "schemars", schemars(rename = "data"))]
-    pub data: Option<std::collections::BTreeMap<String, String>>,
+    pub data: Option<crate::SortedMap<String, String>>,
     /// `immutable`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "immutable"))]
     pub immutable: Option<bool>,
@@ -1070,7 +1070,7 @@ pub struct ContainerStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub allocated_resources: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `allocatedResourcesStatus`: list of [`ResourceStatus`]. Strategic merge patches merge entries by `name` (merge). A list map keyed by `name`.
     #[serde(
         rename = "allocatedResourcesStatus",
@@ -1847,7 +1847,7 @@ pub struct FlexPersistentVolumeSource {
     pub fs_type: Option<String>,
     /// `options`: map from string to string.
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<std::collections::BTreeMap<String, String>>,
+    pub options: Option<crate::SortedMap<String, String>>,
     /// `readOnly`: boolean.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -1875,7 +1875,7 @@ pub struct FlexVolumeSource {
     pub fs_type: Option<String>,
     /// `options`: map from string to string.
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<std::collections::BTreeMap<String, String>>,
+    pub options: Option<crate::SortedMap<String, String>>,
     /// `readOnly`: boolean.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -2430,27 +2430,27 @@ impl crate::Object for LimitRange {
 pub struct LimitRangeItem {
     /// `default`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "default", default, skip_serializing_if = "Option::is_none")]
-    pub default_: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub default_: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `defaultRequest`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "defaultRequest",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub default_request: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub default_request: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `max`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub max: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `maxLimitRequestRatio`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "maxLimitRequestRatio",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub max_limit_request_ratio: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub max_limit_request_ratio: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `min`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub min: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `type`: string. Required.
     #[serde(
         rename = "type",
@@ -3147,10 +3147,10 @@ pub struct NodeStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocatable: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub allocatable: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub capacity: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `conditions`: list of [`NodeCondition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
     #[serde(
         rename = "conditions",
@@ -3573,17 +3573,17 @@ pub struct PersistentVolumeClaimStatus {
         skip_serializing_if = "Option::is_none"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-map-type" = "granular")))]
-    pub allocated_resource_statuses: Option<std::collections::BTreeMap<String, String>>,
+    pub allocated_resource_statuses: Option<crate::SortedMap<String, String>>,
     /// `allocatedResources`: map from string to [`Quantity`](crate::Quantity).
     #[serde(
         rename = "allocatedResources",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub allocated_resources: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub capacity: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `conditions`: list of [`PersistentVolumeClaimCondition`]. Strategic merge patches merge entries by `type` (merge). A list map keyed by `type`.
     #[serde(
         rename = "conditions",
@@ -3685,7 +3685,7 @@ pub struct PersistentVolumeSpec {
     pub azure_file: Option<Box<AzureFilePersistentVolumeSource>>,
     /// `capacity`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "capacity", default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub capacity: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `cephfs`: [`CephFSPersistentVolumeSource`].
     #[serde(rename = "cephfs", default, skip_serializing_if = "Option::is_none")]
     pub cephfs: Option<Box<CephFSPersistentVolumeSource>>,
@@ -4427,13 +4427,13 @@ pub struct PodSpec {
         skip_serializing_if = "Option::is_none"
     )]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-map-type" = "atomic")))]
-    pub node_selector: Option<std::collections::BTreeMap<String, String>>,
+    pub node_selector: Option<crate::SortedMap<String, String>>,
     /// `os`: [`PodOS`].
     #[serde(rename = "os", default, skip_serializing_if = "Option::is_none")]
     pub os: Option<Box<PodOS>>,
     /// `overhead`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "overhead", default, skip_serializing_if = "Option::is_none")]
-    pub overhead: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub overhead: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `preemptionPolicy`: string.
     #[serde(
         rename = "preemptionPolicy",
@@ -5130,7 +5130,7 @@ impl crate::Object for ResourceQuota {
 pub struct ResourceQuotaSpec {
     /// `hard`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub hard: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `scopeSelector`: [`ScopeSelector`].
     #[serde(
         rename = "scopeSelector",
@@ -5158,10 +5158,10 @@ pub struct ResourceQuotaSpec {
 pub struct ResourceQuotaStatus {
     /// `hard`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "hard", default, skip_serializing_if = "Option::is_none")]
-    pub hard: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub hard: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `used`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "used", default, skip_serializing_if = "Option::is_none")]
-    pub used: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub used: Option<crate::SortedMap<String, crate::Quantity>>,
 }
 
 /// The `ResourceRequirements` type of `core/v1`.
@@ -5182,10 +5182,10 @@ pub struct ResourceRequirements {
     pub claims: Option<Vec<ResourceClaim>>,
     /// `limits`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
-    pub limits: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub limits: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `requests`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub requests: Option<crate::SortedMap<String, crate::Quantity>>,
 }
 
 /// The `ResourceStatus` type of `core/v1`.
@@ -5450,7 +5450,7 @@ pub struct SeccompProfile {
 pub struct Secret {
     /// `data`: map from string to base64-encoded bytes.
     #[cfg_attr(feature = "schemars", schemars(rename = "data"))]
-    pub data: Option<std::collections::BTreeMap<String, crate::ByteString>>,
+    pub data: Option<crate::SortedMap<String, crate::ByteString>>,
     /// `immutable`: boolean.
     #[cfg_attr(feature = "schemars", schemars(rename = "immutable"))]
     pub immutable: Option<bool>,
@@ -5459,7 +5459,7 @@ pub struct Secret {
     pub metadata: crate::meta::ObjectMeta,
     /// `stringData`: map from string to string.
     #[cfg_attr(feature = "schemars", schemars(rename = "stringData"))]
-    pub string_data: Option<std::collections::BTreeMap<String, String>>,
+    pub string_data: Option<crate::SortedMap<String, String>>,
     /// `type`: string.
     #[cfg_attr(feature = "schemars", schemars(rename = "type"))]
     pub type_: Option<String>,
@@ -5963,7 +5963,7 @@ pub struct ServiceSpec {
     /// `selector`: map from string to string.
     #[serde(rename = "selector", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(extend("x-kubernetes-map-type" = "atomic")))]
-    pub selector: Option<std::collections::BTreeMap<String, String>>,
+    pub selector: Option<crate::SortedMap<String, String>>,
     /// `sessionAffinity`: string.
     #[serde(
         rename = "sessionAffinity",
@@ -6671,10 +6671,10 @@ pub struct VolumeProjection {
 pub struct VolumeResourceRequirements {
     /// `limits`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "limits", default, skip_serializing_if = "Option::is_none")]
-    pub limits: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub limits: Option<crate::SortedMap<String, crate::Quantity>>,
     /// `requests`: map from string to [`Quantity`](crate::Quantity).
     #[serde(rename = "requests", default, skip_serializing_if = "Option::is_none")]
-    pub requests: Option<std::collections::BTreeMap<String, crate::Quantity>>,
+    pub requests: Option<crate::SortedMap<String, crate::Quantity>>,
 }
 
 /// The `VsphereVirtualDiskVolumeSource` type of `core/v1`.

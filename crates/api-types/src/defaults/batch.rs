@@ -5,7 +5,7 @@
 //! A Job's generated selector and `controller-uid` labels are the registry's work, not
 //! defaulting, and are not done here; `manualSelector` itself does default to `false`.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::pod::pod_template_spec;
 use super::{SetDefaults, default_ptr, default_str};
@@ -32,7 +32,11 @@ impl SetDefaults for Job {
         }
         // Upstream copies an empty map too, but an empty map is omitted from its JSON.
         let template_labels = spec.template.metadata.labels.as_ref();
-        let job_unlabelled = self.metadata.labels.as_ref().is_none_or(BTreeMap::is_empty);
+        let job_unlabelled = self
+            .metadata
+            .labels
+            .as_ref()
+            .is_none_or(SortedMap::is_empty);
         if let Some(labels) = template_labels.filter(|l| !l.is_empty() && job_unlabelled) {
             self.metadata.labels = Some(labels.clone());
         }

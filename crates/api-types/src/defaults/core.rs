@@ -1,7 +1,7 @@
 //! Defaults of the core group (`v1`): pods, services, namespaces, nodes, volumes and claims,
 //! secrets, endpoints, limit ranges. The pod pieces shared with workloads live in `pod.rs`.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::pod::{self, azure_disk, host_path, rbd_fields, scale_io_fields};
 use super::{SetDefaults, default_ptr, default_str, is_unset, no_defaults};
@@ -35,7 +35,7 @@ impl SetDefaults for Namespace {
             let name = name.to_owned();
             self.metadata
                 .labels
-                .get_or_insert_with(BTreeMap::new)
+                .get_or_insert_with(SortedMap::new)
                 .insert(NAMESPACE_NAME_LABEL.to_owned(), name);
         }
         default_str(

@@ -3,7 +3,7 @@
 //! volume claims. Workload kinds (Deployment, Job, ...) reuse these through
 //! [`pod_template_spec`]; only a Pod itself also gets [`pod_only`].
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::image::default_pull_policy;
 use super::{default_int, default_ptr, default_str, is_unset};
@@ -77,7 +77,7 @@ fn requests_from_limits(resources: &mut Option<Box<ResourceRequirements>>) {
     let Some(limits) = &resources.limits else {
         return;
     };
-    let missing: BTreeMap<_, _> = limits
+    let missing: SortedMap<_, _> = limits
         .iter()
         .filter(|(name, _)| {
             !resources
@@ -91,7 +91,7 @@ fn requests_from_limits(resources: &mut Option<Box<ResourceRequirements>>) {
     if !missing.is_empty() {
         resources
             .requests
-            .get_or_insert_with(BTreeMap::new)
+            .get_or_insert_with(SortedMap::new)
             .extend(missing);
     }
 }

@@ -30,7 +30,7 @@ pub struct Endpoint {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub deprecated_topology: Option<std::collections::BTreeMap<String, String>>,
+    pub deprecated_topology: Option<crate::SortedMap<String, String>>,
     /// `hints`: [`EndpointHints`].
     #[serde(rename = "hints", default, skip_serializing_if = "Option::is_none")]
     pub hints: Option<Box<EndpointHints>>,

@@ -283,7 +283,7 @@ pub struct LabelSelector {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_labels: Option<std::collections::BTreeMap<String, String>>,
+    pub match_labels: Option<crate::SortedMap<String, String>>,
 }
 
 /// The `LabelSelectorRequirement` type of `meta`.
@@ -402,7 +402,7 @@ pub struct ObjectMeta {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub annotations: Option<std::collections::BTreeMap<String, String>>,
+    pub annotations: Option<crate::SortedMap<String, String>>,
     /// `creationTimestamp`: [`Time`](crate::Time).
     #[serde(
         rename = "creationTimestamp",
@@ -449,7 +449,7 @@ pub struct ObjectMeta {
     pub generation: Option<i64>,
     /// `labels`: map from string to string.
     #[serde(rename = "labels", default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<std::collections::BTreeMap<String, String>>,
+    pub labels: Option<crate::SortedMap<String, String>>,
     /// `managedFields`: list of [`ManagedFieldsEntry`].
     #[serde(
         rename = "managedFields",

@@ -5,7 +5,7 @@
 mod generated;
 mod watch;
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 pub use generated::*;
 pub use watch::{Bookmark, BookmarkMeta, WatchEvent};
@@ -189,14 +189,14 @@ pub struct TableRowCondition {
 
 impl ObjectMeta {
     /// The object's labels (empty when it has none).
-    pub fn labels(&self) -> &BTreeMap<String, String> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    pub fn labels(&self) -> &SortedMap<String, String> {
+        static EMPTY: SortedMap<String, String> = SortedMap::new();
         self.labels.as_ref().unwrap_or(&EMPTY)
     }
 
     /// The object's annotations (empty when it has none).
-    pub fn annotations(&self) -> &BTreeMap<String, String> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    pub fn annotations(&self) -> &SortedMap<String, String> {
+        static EMPTY: SortedMap<String, String> = SortedMap::new();
         self.annotations.as_ref().unwrap_or(&EMPTY)
     }
 

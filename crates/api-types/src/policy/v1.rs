@@ -153,7 +153,7 @@ pub struct PodDisruptionBudgetStatus {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub disrupted_pods: Option<std::collections::BTreeMap<String, crate::Time>>,
+    pub disrupted_pods: Option<crate::SortedMap<String, crate::Time>>,
     /// `disruptionsAllowed`: integer (int32). Required.
     #[serde(
         rename = "disruptionsAllowed",

@@ -347,8 +347,8 @@ impl Requirement {
     }
 
     /// Whether a label set satisfies this requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.matches_with(|key| labels.get(key).map(String::as_str))
+    pub fn matches(&self, labels: &(impl Labels + ?Sized)) -> bool {
+        self.matches_with(|key| labels.label(key))
     }
 
     /// Whether the labels that `lookup` reads satisfy this requirement; `lookup` returns a
@@ -425,6 +425,36 @@ impl fmt::Display for Requirement {
     }
 }
 
+/// A set of labels that selectors match against (upstream's `labels.Labels`).
+pub trait Labels {
+    /// The value of label `key`; `None` when the label is absent.
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for crate::SortedMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl Labels for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl<S: std::hash::BuildHasher> Labels for std::collections::HashMap<String, String, S> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl<T: Labels + ?Sized> Labels for &T {
+    fn label(&self, key: &str) -> Option<&str> {
+        (**self).label(key)
+    }
+}
+
 /// A label selector: requirements that must all hold, kept sorted by key.
 ///
 /// Two selectors are special: [`Selector::everything`] (no requirement, the empty string)
@@ -482,10 +512,10 @@ impl Selector {
 
     /// A selector requiring every label of `labels` with its value, without validating them
     /// (upstream's `SelectorFromSet`); an empty set gives [`Selector::everything`].
-    pub fn from_set(labels: &BTreeMap<String, String>) -> Self {
+    pub fn from_set<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
         Selector {
             requirements: labels
-                .iter()
+                .into_iter()
                 .map(|(k, v)| Requirement::equals_unchecked(k, v))
                 .collect(),
             nothing: false,
@@ -494,9 +524,11 @@ impl Selector {
 
     /// Like [`Selector::from_set`], but validating each key and value (upstream's
     /// `ValidatedSelectorFromSet`).
-    pub fn try_from_set(labels: &BTreeMap<String, String>) -> Result<Self, RequirementError> {
+    pub fn try_from_set<'a>(
+        labels: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Result<Self, RequirementError> {
         let requirements = labels
-            .iter()
+            .into_iter()
             .map(|(k, v)| Requirement::new(k.as_str(), Operator::Equals, vec![v.clone()]))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Selector {
@@ -534,8 +566,8 @@ impl Selector {
     }
 
     /// Whether a label set satisfies every requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.matches_with(|key| labels.get(key).map(String::as_str))
+    pub fn matches(&self, labels: &(impl Labels + ?Sized)) -> bool {
+        self.matches_with(|key| labels.label(key))
     }
 
     /// Whether the labels that `lookup` reads satisfy every requirement; `lookup` returns a

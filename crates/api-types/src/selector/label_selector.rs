@@ -2,7 +2,7 @@
 //! [`Selector`], with upstream's rules (`metav1.LabelSelectorAsSelector`, `LabelSelectorAsMap`,
 //! `ParseToLabelSelector`, `SetAsLabelSelector`, `FormatLabelSelector`).
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use crate::meta::{LabelSelector, LabelSelectorRequirement};
 
@@ -122,13 +122,13 @@ impl LabelSelector {
 
     /// Whether a label set satisfies this selector. An invalid selector matches nothing, as
     /// upstream's controllers treat one.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &(impl super::label::Labels + ?Sized)) -> bool {
         self.to_selector().is_ok_and(|s| s.matches(labels))
     }
 
     /// The selector as plain labels (upstream's `LabelSelectorAsMap`): `matchLabels` plus each
     /// `In` expression with a single value; any other expression is an error.
-    pub fn as_map(&self) -> Result<BTreeMap<String, String>, LabelSelectorError> {
+    pub fn as_map(&self) -> Result<SortedMap<String, String>, LabelSelectorError> {
         let mut map = self.match_labels.clone().unwrap_or_default();
         for expression in self.match_expressions.as_deref().unwrap_or_default() {
             match expression.operator.as_str() {
@@ -158,9 +158,14 @@ impl LabelSelector {
     }
 
     /// A selector requiring exactly these labels (upstream's `SetAsLabelSelector`).
-    pub fn from_set(labels: &BTreeMap<String, String>) -> Self {
+    pub fn from_set<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> Self {
         LabelSelector {
-            match_labels: Some(labels.clone()),
+            match_labels: Some(
+                labels
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
             match_expressions: None,
         }
     }
@@ -176,7 +181,7 @@ impl LabelSelector {
             selector: selector.to_owned(),
             error,
         })?;
-        let mut labels = BTreeMap::new();
+        let mut labels = SortedMap::new();
         let mut expressions = Vec::new();
         for requirement in parsed.requirements() {
             let operator = match requirement.operator() {
@@ -238,7 +243,7 @@ mod tests {
         }
     }
 
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn map(pairs: &[(&str, &str)]) -> SortedMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

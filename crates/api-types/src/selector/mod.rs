@@ -30,7 +30,7 @@ pub use field::{
     Operator as FieldOperator, ParseError as FieldParseError, Requirement as FieldRequirement,
     Selector as FieldSelector, UnsupportedFieldError,
 };
-pub use label::{Expected, Operator, ParseError, Requirement, RequirementError, Selector};
+pub use label::{Expected, Labels, Operator, ParseError, Requirement, RequirementError, Selector};
 pub use label_selector::{LabelSelectorError, format_label_selector};
 
 /// Quotes `s` as Go's `%q` verb does (`strconv.Quote`): printable characters as they are,

@@ -25,7 +25,7 @@ pub struct StorageClass {
     pub mount_options: Option<Vec<String>>,
     /// `parameters`: map from string to string.
     #[cfg_attr(feature = "schemars", schemars(rename = "parameters"))]
-    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+    pub parameters: Option<crate::SortedMap<String, String>>,
     /// `provisioner`: string. Required.
     #[cfg_attr(feature = "schemars", schemars(rename = "provisioner"))]
     pub provisioner: String,

@@ -2,7 +2,7 @@
 //! upstream's `pkg/apis/apps/validation` (selectors matching the template, restart policy
 //! `Always`, rolling-update bounds, replica counts).
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::Validate;
 use super::field::{BadValue, ErrorList, FieldError, Path, go_quote};
@@ -26,7 +26,7 @@ fn selector_value(sel: Option<&LabelSelector>) -> BadValue {
     }
 }
 
-fn labels_value(labels: Option<&BTreeMap<String, String>>) -> BadValue {
+fn labels_value(labels: Option<&SortedMap<String, String>>) -> BadValue {
     gofmt::raw(gofmt::string_map(labels))
 }
 

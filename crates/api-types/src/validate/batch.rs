@@ -2,7 +2,8 @@
 //! selectors, restart policy `OnFailure`/`Never`, completion modes, pod failure and success
 //! policies, schedules, the 52-character CronJob name limit).
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::SortedMap;
+use std::collections::BTreeSet;
 
 use super::Validate;
 use super::cron;
@@ -597,7 +598,7 @@ fn with_generated_selector(job: &Job) -> Job {
         .template
         .metadata
         .labels
-        .get_or_insert_with(BTreeMap::new);
+        .get_or_insert_with(SortedMap::new);
     for key in [LEGACY_JOB_NAME, JOB_NAME] {
         labels.entry(key.to_owned()).or_insert_with(|| name.clone());
     }
@@ -607,7 +608,7 @@ fn with_generated_selector(job: &Job) -> Job {
     let selector = spec.selector.get_or_insert_with(Default::default);
     selector
         .match_labels
-        .get_or_insert_with(BTreeMap::new)
+        .get_or_insert_with(SortedMap::new)
         .entry(CONTROLLER_UID.to_owned())
         .or_insert(uid);
     job.metadata
@@ -665,7 +666,7 @@ impl Validate for Job {
                 JOB_NAME,
                 &name,
             ));
-            let expected = BTreeMap::from([
+            let expected = SortedMap::from([
                 (CONTROLLER_UID.to_owned(), uid.to_owned()),
                 (JOB_NAME.to_owned(), name.clone()),
                 (LEGACY_CONTROLLER_UID.to_owned(), uid.to_owned()),

@@ -2,7 +2,7 @@
 //! Binding, ConfigMap, Secret, ServiceAccount, Node, LimitRange, ResourceQuota,
 //! PersistentVolumeClaim and PersistentVolume.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 use std::net::IpAddr;
 
 use super::Validate;
@@ -263,7 +263,7 @@ impl Validate for Secret {
         let mut errs =
             meta::validate_object_meta(&self.metadata, true, names::name_is_dns_subdomain, &md);
         // The v1 conversion merges `stringData` into `data` (stringData wins).
-        let mut data: BTreeMap<&str, &[u8]> = self
+        let mut data: SortedMap<&str, &[u8]> = self
             .data
             .iter()
             .flatten()
@@ -365,7 +365,7 @@ fn go_taint(t: &Taint) -> String {
 /// Upstream's `validateNodeTaints`.
 pub(crate) fn validate_node_taints(taints: &[Taint], path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
-    let mut unique: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut unique: SortedMap<&str, Vec<&str>> = SortedMap::new();
     for (i, t) in taints.iter().enumerate() {
         let p = path.index(i);
         errs.extend(meta::validate_label_name(&t.key, &p.child("key")));
@@ -512,7 +512,7 @@ impl Validate for LimitRange {
             .as_ref()
             .map(|s| s.limits.as_slice())
             .unwrap_or(&[]);
-        let empty: BTreeMap<String, Quantity> = BTreeMap::new();
+        let empty: SortedMap<String, Quantity> = SortedMap::new();
         for (i, limit) in limits.iter().enumerate() {
             let p = limits_path.index(i);
             let ty = limit.type_.as_str();

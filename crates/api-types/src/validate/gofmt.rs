@@ -5,14 +5,14 @@
 //! Go prints pointers inside structs as addresses (`(*int32)(0xc000012345)`); those cannot be
 //! reproduced, and are rendered with the address `0xc000000000`.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::field::{BadValue, go_quote};
 use crate::IntOrString;
 use crate::meta::{LabelSelector, LabelSelectorRequirement};
 
 /// `map[string]string{"a":"b", "c":"d"}`, or `map[string]string(nil)`.
-pub(crate) fn string_map(m: Option<&BTreeMap<String, String>>) -> String {
+pub(crate) fn string_map(m: Option<&SortedMap<String, String>>) -> String {
     match m {
         None => "map[string]string(nil)".to_owned(),
         Some(m) => {
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn renders_like_go() {
-        let m = BTreeMap::from([
+        let m = SortedMap::from([
             ("b".to_owned(), "2".to_owned()),
             ("a".to_owned(), "1".to_owned()),
         ]);
@@ -110,7 +110,7 @@ mod tests {
         );
         assert_eq!(
             label_selector(&LabelSelector {
-                match_labels: Some(BTreeMap::new()),
+                match_labels: Some(SortedMap::new()),
                 match_expressions: None
             }),
             "v1.LabelSelector{MatchLabels:map[string]string{}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"

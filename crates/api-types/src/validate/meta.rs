@@ -2,7 +2,7 @@
 //! upstream's `ValidateObjectMeta` (apimachinery `pkg/api/validation`, plus the finalizer rule
 //! of `pkg/apis/core/validation`) and `pkg/apis/meta/v1/validation`.
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::field::{ErrorList, FieldError, Path};
 use super::gofmt;
@@ -73,7 +73,10 @@ pub(crate) fn validate_label_name(name: &str, path: &Path) -> ErrorList {
 
 /// Upstream's `ValidateLabels`: keys are qualified names, values valid label values. The
 /// errors carry the path of the whole map, as upstream's do.
-pub(crate) fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &Path) -> ErrorList {
+pub(crate) fn validate_labels(
+    labels: Option<&SortedMap<String, String>>,
+    path: &Path,
+) -> ErrorList {
     let mut errs = ErrorList::new();
     for (k, v) in labels.into_iter().flatten() {
         errs.extend(validate_label_name(k, path));
@@ -87,7 +90,7 @@ pub(crate) fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &
 /// Upstream's `ValidateAnnotations`: keys are qualified names (case-insensitively) and all
 /// annotations together hold at most 256 KiB.
 pub(crate) fn validate_annotations(
-    annotations: Option<&BTreeMap<String, String>>,
+    annotations: Option<&SortedMap<String, String>>,
     path: &Path,
 ) -> ErrorList {
     let mut errs = ErrorList::new();
@@ -493,7 +496,7 @@ pub(crate) fn validate_label_selector(
 /// Whether a selector has no requirement at all (matches everything).
 pub(crate) fn selector_is_empty(sel: &LabelSelector) -> bool {
     items(&sel.match_expressions).is_empty()
-        && sel.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
+        && sel.match_labels.as_ref().is_none_or(SortedMap::is_empty)
 }
 
 /// A label selector as upstream's `LabelSelectorAsSelector` builds it (`None` selects
@@ -505,7 +508,7 @@ pub(crate) fn selector_from(sel: Option<&LabelSelector>) -> Result<Selector, ()>
 /// Whether `labels` (absent: none) satisfy `selector`.
 pub(crate) fn selector_matches(
     selector: &Selector,
-    labels: Option<&BTreeMap<String, String>>,
+    labels: Option<&SortedMap<String, String>>,
 ) -> bool {
     selector.matches_with(|k| labels.and_then(|l| l.get(k)).map(String::as_str))
 }
@@ -557,7 +560,7 @@ mod tests {
             ),
             (
                 ObjectMeta {
-                    labels: Some(BTreeMap::from([("app".into(), "-bad".into())])),
+                    labels: Some(SortedMap::from([("app".into(), "-bad".into())])),
                     ..meta("ok", None)
                 },
                 false,
@@ -568,7 +571,7 @@ mod tests {
             ),
             (
                 ObjectMeta {
-                    annotations: Some(BTreeMap::from([("a".into(), big)])),
+                    annotations: Some(SortedMap::from([("a".into(), big)])),
                     ..meta("ok", None)
                 },
                 false,
@@ -712,12 +715,12 @@ mod tests {
 
     #[test]
     fn selector_matching() {
-        let labels = BTreeMap::from([
+        let labels = SortedMap::from([
             ("app".to_owned(), "web".to_owned()),
             ("tier".to_owned(), "front".to_owned()),
         ]);
         let s = LabelSelector {
-            match_labels: Some(BTreeMap::from([("app".into(), "web".into())])),
+            match_labels: Some(SortedMap::from([("app".into(), "web".into())])),
             match_expressions: Some(vec![
                 LabelSelectorRequirement {
                     key: "tier".into(),
@@ -745,7 +748,7 @@ mod tests {
                 .is_empty()
         );
         let bad = LabelSelector {
-            match_labels: Some(BTreeMap::from([("a b".into(), "x".into())])),
+            match_labels: Some(SortedMap::from([("a b".into(), "x".into())])),
             match_expressions: None,
         };
         assert!(selector_from(Some(&bad)).is_err());

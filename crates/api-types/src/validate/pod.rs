@@ -15,7 +15,8 @@
 //! `supplementalGroupsPolicy`, `seLinuxChangePolicy`, `procMount` (ProcMountType) and image
 //! volumes (ImageVolume). `--allow-privileged` is taken as enabled, as in common setups.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::SortedMap;
+use std::collections::BTreeSet;
 
 use super::field::{ErrorList, FieldError, Path, go_quote};
 use super::gofmt;
@@ -412,7 +413,7 @@ const RRO_MODES: [&str; 3] = ["Disabled", "Enabled", "IfPossible"];
 
 fn validate_volume_mounts(c: &core::Container, ctx: &PodCtx<'_>, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
-    let devices: BTreeMap<&str, &str> = items(&c.volume_devices)
+    let devices: SortedMap<&str, &str> = items(&c.volume_devices)
         .iter()
         .map(|d| (d.name.as_str(), d.device_path.as_str()))
         .collect();
@@ -534,7 +535,7 @@ fn validate_volume_mounts(c: &core::Container, ctx: &PodCtx<'_>, path: &Path) ->
 
 fn validate_volume_devices(c: &core::Container, ctx: &PodCtx<'_>, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
-    let mounts: BTreeMap<&str, &str> = items(&c.volume_mounts)
+    let mounts: SortedMap<&str, &str> = items(&c.volume_mounts)
         .iter()
         .map(|m| (m.name.as_str(), m.mount_path.as_str()))
         .collect();
@@ -1658,7 +1659,7 @@ fn validate_pod_affinity_term(t: &core::PodAffinityTerm, path: &Path) -> ErrorLi
         t.label_selector.as_deref(),
     ));
     if let Some(sel) = &t.label_selector {
-        let key_index: BTreeMap<&str, usize> = match_keys
+        let key_index: SortedMap<&str, usize> = match_keys
             .iter()
             .enumerate()
             .map(|(i, k)| (k.as_str(), i))
@@ -2550,7 +2551,7 @@ fn validate_seccomp_annotation_value(p: &str, path: &Path) -> ErrorList {
 ///
 /// The deprecated `scheduler.alpha.kubernetes.io/tolerations` annotation is not parsed.
 pub(crate) fn validate_pod_specific_annotations(
-    annotations: Option<&BTreeMap<String, String>>,
+    annotations: Option<&SortedMap<String, String>>,
     spec: &core::PodSpec,
     path: &Path,
 ) -> ErrorList {

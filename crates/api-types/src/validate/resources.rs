@@ -2,7 +2,7 @@
 //! sets of `pkg/apis/core/helper`, `ValidateResourceQuantityValue` and
 //! `ValidateResourceRequirements` (requests at most limits, non-negative, standard names).
 
-use std::collections::BTreeMap;
+use crate::SortedMap;
 
 use super::field::{ErrorList, FieldError, Path};
 use super::meta::IS_NEGATIVE_ERROR_MSG;
@@ -268,8 +268,8 @@ pub(crate) fn validate_container_resource_requirements(
 
 /// The limits/requests part of `validateResourceRequirements`.
 pub(crate) fn validate_resource_lists(
-    limits: Option<&BTreeMap<String, Quantity>>,
-    requests: Option<&BTreeMap<String, Quantity>>,
+    limits: Option<&SortedMap<String, Quantity>>,
+    requests: Option<&SortedMap<String, Quantity>>,
     path: &Path,
 ) -> ErrorList {
     let mut errs = ErrorList::new();

@@ -1,7 +1,8 @@
 //! The storage group: StorageClass, as upstream's `pkg/apis/storage/validation` (provisioner,
 //! parameters, reclaim policy, binding mode, allowed topologies).
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::SortedMap;
+use std::collections::BTreeSet;
 
 use super::Validate;
 use super::field::{ErrorList, FieldError, Path};
@@ -15,7 +16,7 @@ const MAX_PROVISIONER_PARAMETER_LEN: usize = 512;
 const RECLAIM_POLICIES: [&str; 2] = ["Delete", "Retain"];
 const BINDING_MODES: [&str; 2] = ["Immediate", "WaitForFirstConsumer"];
 
-fn validate_parameters(params: Option<&BTreeMap<String, String>>, path: &Path) -> ErrorList {
+fn validate_parameters(params: Option<&SortedMap<String, String>>, path: &Path) -> ErrorList {
     let Some(params) = params else {
         return Vec::new();
     };
@@ -40,9 +41,9 @@ fn validate_parameters(params: Option<&BTreeMap<String, String>>, path: &Path) -
 fn validate_topology_selector_term(
     term: &TopologySelectorTerm,
     path: &Path,
-) -> (BTreeMap<String, BTreeSet<String>>, ErrorList) {
+) -> (SortedMap<String, BTreeSet<String>>, ErrorList) {
     let mut errs = ErrorList::new();
-    let mut exprs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut exprs: SortedMap<String, BTreeSet<String>> = SortedMap::new();
     let ep = path.child("matchLabelExpressions");
     for (i, req) in items(&term.match_label_expressions).iter().enumerate() {
         let p = ep.index(i);
@@ -107,7 +108,7 @@ impl Validate for StorageClass {
         }
         let topologies = items(&self.allowed_topologies);
         let tp = Path::new("allowedTopologies");
-        let mut seen: Vec<BTreeMap<String, BTreeSet<String>>> = Vec::new();
+        let mut seen: Vec<SortedMap<String, BTreeSet<String>>> = Vec::new();
         for (i, term) in topologies.iter().enumerate() {
             let (exprs, term_errs) = validate_topology_selector_term(term, &tp.index(i));
             errs.extend(term_errs);

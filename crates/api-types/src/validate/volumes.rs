@@ -2,7 +2,8 @@
 //! PersistentVolume sources and PersistentVolumeClaim specs, as upstream's `ValidateVolumes`,
 //! `validateVolumeSource`, `ValidatePersistentVolumeSpec` and `ValidatePersistentVolumeClaimSpec`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::SortedMap;
+use std::collections::BTreeSet;
 
 use super::field::{ErrorList, FieldError, Path};
 use super::gofmt;
@@ -27,7 +28,7 @@ pub(crate) struct VolumeInfo {
 }
 
 /// The valid volumes of a pod, by name.
-pub(crate) type Volumes = BTreeMap<String, VolumeInfo>;
+pub(crate) type Volumes = SortedMap<String, VolumeInfo>;
 
 /// Upstream's `validatePathNoBacksteps`: no `..` element.
 pub(crate) fn validate_path_no_backsteps(target: &str, path: &Path) -> ErrorList {
@@ -524,7 +525,7 @@ pub(crate) fn validate_csi_driver_name(driver: &str, path: &Path) -> ErrorList {
     errs
 }
 
-fn validate_flex_options(options: Option<&BTreeMap<String, String>>, path: &Path) -> ErrorList {
+fn validate_flex_options(options: Option<&SortedMap<String, String>>, path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     for k in options.into_iter().flatten().map(|(k, _)| k) {
         let namespace = k.split_once('/').map_or(k.as_str(), |(ns, _)| ns);
@@ -1175,7 +1176,7 @@ pub(crate) fn validate_pv_spec(
     }
     errs.extend(validate_access_modes(modes, &path.child("accessModes")));
     let capacity = spec.capacity.as_ref();
-    if capacity.is_none_or(BTreeMap::is_empty) {
+    if capacity.is_none_or(SortedMap::is_empty) {
         errs.push(FieldError::required(&path.child("capacity"), ""));
     }
     if capacity.is_none_or(|c| !c.contains_key("storage") || c.len() > 1) {

@@ -2,7 +2,9 @@
 //! events (also `events.k8s.io`), namespaces, secrets, config maps, service accounts,
 //! persistent volumes and claims, resource quotas.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+
+use kubernaut_api_types::SortedMap;
 
 use kubernaut_api_types::core::v1::{
     ConfigMap, ContainerStatus, EndpointSubset, Endpoints, Event, EventSeries, LoadBalancerStatus,
@@ -562,7 +564,7 @@ const NODE_ROLE_LABEL: &str = "kubernetes.io/role";
 
 /// Upstream's `findNodeRoles`: the sorted roles from `node-role.kubernetes.io/<role>` label
 /// keys and the `kubernetes.io/role` label's value.
-fn node_roles(labels: &BTreeMap<String, String>) -> Vec<&str> {
+fn node_roles(labels: &SortedMap<String, String>) -> Vec<&str> {
     let roles: BTreeSet<&str> = labels
         .iter()
         .filter_map(|(key, value)| {
@@ -802,8 +804,8 @@ pub(super) static CONFIG_MAP: KindPrinter = KindPrinter::new(
     &[NAME, Column::new("Data", "string", CONFIG_MAP_DATA), AGE],
     |object, now| {
         let config_map: ConfigMap = decode(object)?;
-        let count = config_map.data.as_ref().map_or(0, BTreeMap::len)
-            + config_map.binary_data.as_ref().map_or(0, BTreeMap::len);
+        let count = config_map.data.as_ref().map_or(0, SortedMap::len)
+            + config_map.binary_data.as_ref().map_or(0, SortedMap::len);
         Some(vec![
             text(name(&config_map.metadata)),
             int(count as i64),
@@ -852,7 +854,7 @@ fn access_modes(modes: Option<&Vec<String>>) -> String {
 }
 
 /// The `storage` quantity of a resource list as upstream prints a map lookup: `0` when absent.
-fn storage(resources: Option<&BTreeMap<String, Quantity>>) -> String {
+fn storage(resources: Option<&SortedMap<String, Quantity>>) -> String {
     resources
         .and_then(|r| r.get("storage"))
         .cloned()

@@ -43,7 +43,7 @@ mod descriptions;
 mod duration;
 mod networking;
 
-use std::collections::BTreeMap;
+use kubernaut_api_types::SortedMap;
 use std::sync::OnceLock;
 
 use kubernaut_api_types::core::v1::Container;
@@ -359,7 +359,7 @@ fn age(meta: &ObjectMeta, now: Time) -> Value {
 
 /// Upstream's `labels.FormatLabels`: `key=value` pairs sorted as strings and joined by
 /// commas, `<none>` for no labels.
-fn format_labels(labels: Option<&BTreeMap<String, String>>) -> String {
+fn format_labels(labels: Option<&SortedMap<String, String>>) -> String {
     let mut pairs: Vec<String> = labels
         .into_iter()
         .flatten()

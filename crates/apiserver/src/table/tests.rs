@@ -290,7 +290,7 @@ fn format_labels_sorts_the_pairs_as_strings() {
     // `a.b=3` sorts before `a=1`: upstream sorts the joined pairs, not the keys.
     assert_eq!(format_labels(Some(&labels)), "a.b=3,a=1,b=2");
     assert_eq!(format_labels(None), "<none>");
-    assert_eq!(format_labels(Some(&BTreeMap::new())), "<none>");
+    assert_eq!(format_labels(Some(&SortedMap::new())), "<none>");
 }
 
 #[test]

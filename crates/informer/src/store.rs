@@ -10,8 +10,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasher as _, RandomState};
 use std::sync::Arc;
 
+use hashbrown::{HashTable, hash_table};
 use kubernaut_api_types::Object;
 use parking_lot::RwLock;
 use tokio::sync::watch;
@@ -125,11 +127,90 @@ impl<K> Index<K> {
     }
 }
 
+/// The cached objects by namespace and name, read from each object's own metadata: a cache
+/// holds no second copy of every namespace and name as a key (about 110 bytes an object).
+struct ObjectMap<K> {
+    table: HashTable<Arc<K>>,
+    hasher: RandomState,
+}
+
+/// An object's namespace (empty for cluster-scoped ones) and name.
+fn identity<K: Object>(object: &K) -> (&str, &str) {
+    let meta = object.meta();
+    (
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+impl<K> Default for ObjectMap<K> {
+    fn default() -> Self {
+        ObjectMap {
+            table: HashTable::new(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl<K> ObjectMap<K> {
+    fn values(&self) -> impl Iterator<Item = &Arc<K>> {
+        self.table.iter()
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+}
+
+impl<K: Object> ObjectMap<K> {
+    fn find(&self, (namespace, name): (&str, &str)) -> Option<&Arc<K>> {
+        let hash = self.hasher.hash_one((namespace, name));
+        self.table
+            .find(hash, |k| identity(&**k) == (namespace, name))
+    }
+
+    fn get(&self, key: &ObjectKey) -> Option<&Arc<K>> {
+        self.find((key.namespace.as_deref().unwrap_or(""), &key.name))
+    }
+
+    /// The stored object with the same namespace and name as `object`.
+    fn get_like(&self, object: &K) -> Option<&Arc<K>> {
+        self.find(identity(object))
+    }
+
+    /// Stores `object`, returning the one it replaced.
+    fn insert(&mut self, object: Arc<K>) -> Option<Arc<K>> {
+        let probe = Arc::clone(&object);
+        let id = identity(&*probe);
+        let hasher = &self.hasher;
+        match self.table.entry(
+            hasher.hash_one(id),
+            |k| identity(&**k) == id,
+            |k| hasher.hash_one(identity(&**k)),
+        ) {
+            hash_table::Entry::Occupied(mut e) => Some(std::mem::replace(e.get_mut(), object)),
+            hash_table::Entry::Vacant(e) => {
+                e.insert(object);
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &ObjectKey) -> Option<Arc<K>> {
+        let id = (key.namespace.as_deref().unwrap_or(""), key.name.as_str());
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find_entry(hash, |k| identity(&**k) == id)
+            .ok()
+            .map(|e| e.remove().0)
+    }
+}
+
 struct State<K> {
-    objects: HashMap<ObjectKey, Arc<K>>,
+    objects: ObjectMap<K>,
     indexes: HashMap<String, Index<K>>,
     /// A relist in progress.
-    buffer: Option<HashMap<ObjectKey, Arc<K>>>,
+    buffer: Option<ObjectMap<K>>,
     /// The highest resource version seen (objects' versions are integers on kubernaut and etcd).
     resource_version: u64,
 }
@@ -206,7 +287,7 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
             store: Store {
                 inner: Arc::new(Inner {
                     state: RwLock::new(State {
-                        objects: HashMap::new(),
+                        objects: ObjectMap::default(),
                         indexes: HashMap::new(),
                         buffer: None,
                         resource_version: 0,
@@ -247,19 +328,17 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
         let mut st = self.store.inner.state.write();
         let mut version = st.resource_version;
         match event {
-            Event::Init => st.buffer = Some(HashMap::new()),
+            Event::Init => st.buffer = Some(ObjectMap::default()),
             Event::InitApply(k) => {
                 version = version.max(parse_rv(&k));
                 let k = self.prepare(k);
-                st.buffer
-                    .get_or_insert_with(HashMap::new)
-                    .insert(ObjectKey::of(&*k), k);
+                st.buffer.get_or_insert_with(ObjectMap::default).insert(k);
             }
             Event::InitDone => {
                 let new = st.buffer.take().unwrap_or_default();
                 let old = std::mem::take(&mut st.objects);
-                for (key, obj) in &new {
-                    match old.get(key) {
+                for obj in new.values() {
+                    match old.get_like(obj) {
                         None => deltas.push(Delta::Added(Arc::clone(obj))),
                         Some(prev) if parse_rv(&**prev) != parse_rv(&**obj) => {
                             deltas.push(Delta::Updated {
@@ -270,15 +349,15 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
                         Some(_) => {}
                     }
                 }
-                for (key, obj) in &old {
-                    if !new.contains_key(key) {
+                for obj in old.values() {
+                    if new.get_like(obj).is_none() {
                         deltas.push(Delta::Deleted(Arc::clone(obj)));
                     }
                 }
                 for index in st.indexes.values_mut() {
                     index.entries.clear();
-                    for (key, obj) in &new {
-                        index.insert(key, obj);
+                    for obj in new.values() {
+                        index.insert(&ObjectKey::of(&**obj), obj);
                     }
                 }
                 st.objects = new;
@@ -288,7 +367,7 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
                 version = version.max(parse_rv(&k));
                 let k = self.prepare(k);
                 let key = ObjectKey::of(&*k);
-                let prev = st.objects.insert(key.clone(), Arc::clone(&k));
+                let prev = st.objects.insert(Arc::clone(&k));
                 for index in st.indexes.values_mut() {
                     if let Some(p) = &prev {
                         index.remove(&key, p);
@@ -405,8 +484,8 @@ impl<K: Object + Send + Sync + 'static> Store<K> {
             func,
             entries: HashMap::new(),
         };
-        for (key, obj) in &st.objects {
-            index.insert(key, obj);
+        for obj in st.objects.values() {
+            index.insert(&ObjectKey::of(&**obj), obj);
         }
         st.indexes.insert(name.to_owned(), index);
     }
@@ -514,6 +593,33 @@ mod tests {
                 "managedFields": [{"manager": "m"}]}
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn objects_are_found_by_namespace_and_name() {
+        let mut w = Writer::<ConfigMap>::new();
+        let store = w.store();
+        w.apply(Event::Init);
+        w.apply(Event::InitApply(cm("a", "x", 1, &[])));
+        w.apply(Event::InitApply(cm("b", "x", 2, &[])));
+        w.apply(Event::InitDone);
+        let deltas = w.apply(Event::Apply(cm("a", "x", 3, &[])));
+        assert!(
+            matches!(&deltas[..], [Delta::Updated { old, .. }] if old.metadata.resource_version.as_deref() == Some("1"))
+        );
+        let version = |ns: &str| {
+            store
+                .get(&ObjectKey::new(Some(ns), "x"))
+                .and_then(|c| c.metadata.resource_version.clone())
+        };
+        assert_eq!(version("a").as_deref(), Some("3"));
+        assert_eq!(version("b").as_deref(), Some("2"));
+        assert_eq!(store.get(&ObjectKey::new(None, "x")), None);
+        assert_eq!(store.len(), 2);
+        w.apply(Event::Delete(cm("b", "x", 4, &[])));
+        assert_eq!(version("b"), None);
+        assert_eq!(version("a").as_deref(), Some("3"));
+        assert_eq!(store.len(), 1);
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use kubernaut_apiserver::ApiServer;
-use kubernaut_client::{Body, BoxError, Client};
+use kubernaut_client::{Body, BoxError, Client, ResponseBody};
 use kubernaut_store::embedded::{Config, EmbeddedStore};
 use tower::ServiceExt;
 
@@ -75,15 +75,32 @@ impl TestServer {
 
     /// A client and its link.
     pub(crate) fn connect(&self) -> (Client, Link) {
+        self.connect_answering(|_| None)
+    }
+
+    /// A client whose requests `answer` may answer itself before they reach the server (to
+    /// play a server that refuses some requests), and its link.
+    pub(crate) fn connect_answering(
+        &self,
+        answer: impl Fn(&http::Request<Body>) -> Option<http::Response<ResponseBody>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    ) -> (Client, Link) {
         let link = Link::default();
         let router = self.server.router();
         let cut = Arc::clone(&link.cut);
         let service = tower::service_fn(move |mut request: http::Request<Body>| {
             let router = router.clone();
             let cut = cut.load(Ordering::SeqCst);
+            let canned = answer(&request);
             async move {
                 if cut {
                     return Err(BoxError::from("the test cut this client's link"));
+                }
+                if let Some(response) = canned {
+                    return Ok(response);
                 }
                 request.headers_mut().insert(
                     http::header::AUTHORIZATION,
@@ -91,7 +108,7 @@ impl TestServer {
                 );
                 let _hold = ClockHold::new();
                 let response = router.oneshot(request).await?;
-                Ok::<_, BoxError>(response)
+                Ok::<_, BoxError>(response.map(ResponseBody::new))
             }
         });
         (Client::new(service, "default"), link)

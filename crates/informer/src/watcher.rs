@@ -6,7 +6,8 @@
 //!
 //! | state | step | next |
 //! |---|---|---|
-//! | `Empty` | list the first page (or open a streaming-list watch) | `InitPage` / `InitialWatch` |
+//! | `Empty` | open a streaming-list watch (the default), or list the first page | `InitialWatch` / `InitPage` |
+//! | `InitialWatch` | read an initial object; the `initial-events-end` bookmark ends the list | `InitialWatch` / `Watching` |
 //! | `InitPage` | list the next page, at the first page's resource version | `InitPage` / `InitListed` |
 //! | `InitListed` | open a watch from the list's resource version (bookmarks on, randomised server timeout) | `Watching` |
 //! | `Watching` | read an event; a bookmark moves the resource version | `Watching` |
@@ -14,6 +15,10 @@
 //! - The watch ends (server timeout, connection closed): watch again from the last resource
 //!   version (`InitListed`): no relist.
 //! - `410 Gone/Expired` (the version fell out of the server's history): relist (`Empty`).
+//! - The streaming list fails (the server refuses `sendInitialEvents`, or the stream breaks
+//!   before the `initial-events-end` bookmark): this relist is a paginated list, started at
+//!   once; the next relist streams again, unless the server answered 400 or 422 (it does not
+//!   support streaming lists), in which case the watcher lists from then on.
 //! - Any other error: the error is yielded, the state kept, and the next step waits first —
 //!   exponential backoff with jitter, 0.8 s doubling to 30 s, reset after 2 minutes without
 //!   errors (client-go's reflector numbers).
@@ -84,11 +89,19 @@ impl<K> Event<K> {
 /// How the initial state is fetched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InitialList {
-    /// Paginated LIST, then WATCH (the default).
-    #[default]
+    /// Paginated LIST, then WATCH (client-go's default).
     ListWatch,
     /// One WATCH with `sendInitialEvents=true`: the server streams the state, then a bookmark
-    /// marks its end (KEP-3157).
+    /// marks its end (KEP-3157, client-go's `WatchListClient`). The default: the state
+    /// arrives object by object, so the client never holds a whole list body and its decoded
+    /// items at once (for 100k Pods that halves the peak memory of a sync).
+    ///
+    /// When the streaming watch fails (the server does not support it, or the stream breaks
+    /// before the state is complete), that (re)list falls back to [`InitialList::ListWatch`]
+    /// at once, as client-go's reflector does; the next relist tries streaming again, unless
+    /// the server rejected the request as invalid (400, 422: it predates KEP-3157), in which
+    /// case the watcher lists for good.
+    #[default]
     Streaming,
 }
 
@@ -120,7 +133,7 @@ impl Default for Config {
             label_selector: None,
             field_selector: None,
             page_size: 500,
-            initial_list: InitialList::ListWatch,
+            initial_list: InitialList::Streaming,
             any_version_first: true,
             timeout_range: (300, 600),
             backoff: (
@@ -154,10 +167,18 @@ impl Config {
         self
     }
 
-    /// Fetch the initial state with a streaming watch (`sendInitialEvents`).
+    /// Fetch the initial state with a streaming watch (`sendInitialEvents`), falling back to
+    /// a list when that fails (the default; see [`InitialList::Streaming`]).
     #[must_use]
     pub fn streaming_lists(mut self) -> Self {
         self.initial_list = InitialList::Streaming;
+        self
+    }
+
+    /// Fetch the initial state with a paginated list (see [`InitialList::ListWatch`]).
+    #[must_use]
+    pub fn list_watch(mut self) -> Self {
+        self.initial_list = InitialList::ListWatch;
         self
     }
 
@@ -203,6 +224,10 @@ struct Machine<K> {
     backoff: Backoff,
     /// Whether any list has completed (later lists read the latest state, not the cache).
     listed_once: bool,
+    /// The last streaming list failed: the current (re)list is a plain list.
+    fall_back: bool,
+    /// The server rejected streaming lists as invalid: always list.
+    streaming_refused: bool,
 }
 
 /// Exponential backoff with jitter that resets after a quiet period.
@@ -307,6 +332,21 @@ where
         p
     }
 
+    /// A streaming list failed: this (re)list falls back to a plain list, at once (the state
+    /// is `Empty`; the list's `Init` replaces whatever the stream delivered).
+    fn streaming_failed(&mut self, why: &dyn std::fmt::Display) {
+        tracing::warn!(
+            "streaming list failed, falling back to list and watch: {why}{}",
+            if self.streaming_refused {
+                " (the server refuses streaming lists: not trying again)"
+            } else {
+                ""
+            }
+        );
+        self.fall_back = true;
+        self.state = State::Empty;
+    }
+
     /// Forgets what a failed list has queued: its objects and events not yet yielded.
     fn drop_listed(&mut self) {
         self.page = Default::default();
@@ -321,6 +361,13 @@ where
         let state = std::mem::replace(&mut self.state, State::Empty);
         match state {
             State::Empty => match self.config.initial_list {
+                InitialList::Streaming if self.fall_back || self.streaming_refused => {
+                    self.state = State::InitPage {
+                        continue_token: None,
+                        resource_version: None,
+                    };
+                    Some(Ok(Event::Init))
+                }
                 InitialList::ListWatch => {
                     self.state = State::InitPage {
                         continue_token: None,
@@ -339,8 +386,12 @@ where
                             Some(Ok(Event::Init))
                         }
                         Err(e) => {
-                            self.backoff.failed();
-                            Some(Err(WatcherError::WatchStartFailed(e)))
+                            // 400 or 422: the server does not know the parameters.
+                            if matches!(e.code(), Some(400 | 422)) {
+                                self.streaming_refused = true;
+                            }
+                            self.streaming_failed(&e);
+                            None
                         }
                     }
                 }
@@ -369,6 +420,7 @@ where
                                     return Some(Err(WatcherError::NoResourceVersion));
                                 };
                                 self.listed_once = true;
+                                self.fall_back = false;
                                 self.pending.push_back(Event::InitDone);
                                 self.state = State::InitListed {
                                     resource_version: rv,
@@ -428,15 +480,17 @@ where
                     }
                 }
                 Some(Ok(WatchEvent::Error(status))) => {
-                    self.backoff.failed();
-                    Some(Err(WatcherError::WatchError(Box::new(status))))
+                    self.streaming_failed(&WatcherError::WatchError(Box::new(status)));
+                    None
                 }
                 Some(Err(e)) => {
-                    self.backoff.failed();
-                    Some(Err(WatcherError::WatchFailed(e)))
+                    self.streaming_failed(&e);
+                    None
                 }
                 None => {
-                    // The stream ended before the initial state was complete: start over.
+                    self.streaming_failed(
+                        &"the stream ended before the initial-events-end bookmark",
+                    );
                     None
                 }
             },
@@ -577,6 +631,8 @@ where
         page: Default::default(),
         pending: VecDeque::new(),
         listed_once: false,
+        fall_back: false,
+        streaming_refused: false,
     };
     futures::stream::unfold(machine, Machine::next)
 }
@@ -584,6 +640,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use kubernaut_api_types::core::v1::ConfigMap;
+    use kubernaut_api_types::meta::ObjectMeta;
 
     #[tokio::test(start_paused = true)]
     async fn backoff_doubles_to_the_cap_and_resets_after_quiet() {
@@ -608,6 +669,165 @@ mod tests {
         tokio::time::advance(Duration::from_secs(121)).await;
         b.failed();
         assert_eq!(b.current.unwrap(), Duration::from_millis(800));
+    }
+
+    /// Runs a watcher of ConfigMaps through `client` until its first `InitDone`; returns the
+    /// names it listed.
+    async fn first_sync(client: kubernaut_client::Client) -> Vec<String> {
+        let cms: Api<ConfigMap> = Api::default_namespaced(client);
+        // A list at `resourceVersion=0` may be served by a watch cache that has not caught up.
+        let config = Config {
+            any_version_first: false,
+            ..Config::default()
+        };
+        let mut events = Box::pin(watcher(cms, config));
+        let mut names = Vec::new();
+        loop {
+            match events.next().await.expect("event").expect("no error") {
+                Event::Init => names.clear(),
+                Event::InitApply(c) => names.push(c.metadata.name.unwrap_or_default()),
+                Event::InitDone => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        names.sort();
+        names
+    }
+
+    async fn server_with_two_config_maps() -> crate::test_server::TestServer {
+        let server = crate::test_server::TestServer::start().await;
+        let cms: Api<ConfigMap> = Api::default_namespaced(server.client());
+        for name in ["a", "b"] {
+            let cm = ConfigMap {
+                metadata: ObjectMeta {
+                    name: Some(name.to_owned()),
+                    ..ObjectMeta::default()
+                },
+                ..ConfigMap::default()
+            };
+            cms.create(&kubernaut_client::PostParams::default(), &cm)
+                .await
+                .expect("create");
+        }
+        server
+    }
+
+    /// A canned `Status` response.
+    fn status(code: u16, reason: &str) -> http::Response<kubernaut_client::ResponseBody> {
+        let body = format!(
+            r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"{reason}","code":{code}}}"#
+        );
+        let mut response = http::Response::new(kubernaut_client::ResponseBody::from_bytes(body));
+        *response.status_mut() = http::StatusCode::from_u16(code).expect("status code");
+        response
+    }
+
+    fn streaming(request: &http::Request<kubernaut_client::Body>) -> bool {
+        request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("sendInitialEvents=true"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn streaming_is_the_default() {
+        let server = server_with_two_config_maps().await;
+        let lists = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&lists);
+        let (client, _link) = server.connect_answering(move |request| {
+            if request.method() == http::Method::GET && !streaming(request) {
+                // A plain list (watches other than the streaming one do not come first).
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            None
+        });
+        assert_eq!(first_sync(client).await, ["a", "b"]);
+        assert_eq!(lists.load(Ordering::SeqCst), 0, "synced without a list");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_without_streaming_lists_is_listed_at_once() {
+        let server = server_with_two_config_maps().await;
+        let refused = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&refused);
+        // What an API server older than KEP-3157 answers to `sendInitialEvents`.
+        let (client, _link) = server.connect_answering(move |request| {
+            streaming(request).then(|| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                status(422, "Invalid")
+            })
+        });
+        let started = tokio::time::Instant::now();
+        assert_eq!(first_sync(client).await, ["a", "b"]);
+        assert_eq!(refused.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "no backoff before the list"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_streaming_list_that_fails_falls_back_to_a_list() {
+        let server = server_with_two_config_maps().await;
+        let failed = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&failed);
+        let (client, _link) = server.connect_answering(move |request| {
+            streaming(request).then(|| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                status(500, "InternalError")
+            })
+        });
+        assert_eq!(first_sync(client).await, ["a", "b"]);
+        assert_eq!(failed.load(Ordering::SeqCst), 1);
+    }
+
+    /// Serves a watcher through a server whose first plain watch answers 410 (which forces a
+    /// relist) and whose streaming lists get `streaming_answer(n)` for the n-th one; returns
+    /// how many streaming lists the watcher asked for by its second completed (re)list.
+    async fn streaming_lists_over_two_syncs(streaming_answer: fn(usize) -> Option<u16>) -> usize {
+        let server = server_with_two_config_maps().await;
+        let streams = Arc::new(AtomicUsize::new(0));
+        let watches = Arc::new(AtomicUsize::new(0));
+        let (s, w) = (Arc::clone(&streams), Arc::clone(&watches));
+        let (client, _link) = server.connect_answering(move |request| {
+            if streaming(request) {
+                let n = s.fetch_add(1, Ordering::SeqCst);
+                streaming_answer(n).map(|code| status(code, "Refused"))
+            } else if request
+                .uri()
+                .query()
+                .is_some_and(|q| q.contains("watch=true"))
+            {
+                (w.fetch_add(1, Ordering::SeqCst) == 0).then(|| status(410, "Expired"))
+            } else {
+                None
+            }
+        });
+        let cms: Api<ConfigMap> = Api::default_namespaced(client);
+        let mut events = Box::pin(watcher(cms, Config::default()));
+        let mut syncs = 0;
+        while syncs < 2 {
+            if let Ok(Event::InitDone) = events.next().await.expect("event") {
+                syncs += 1;
+            }
+        }
+        streams.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_failed_streaming_list_the_next_relist_streams_again() {
+        // The first streaming list fails (500) and falls back; the relist streams.
+        assert_eq!(
+            streaming_lists_over_two_syncs(|n| (n == 0).then_some(500)).await,
+            2
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_refused_streaming_list_the_watcher_lists_for_good() {
+        // 422: the server does not support streaming lists; the relist does not ask again.
+        assert_eq!(streaming_lists_over_two_syncs(|_| Some(422)).await, 1);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! `fdatasync` once for every batch appended meanwhile, and only then makes those batches
 //! visible to readers and watchers and answers their callers: a write is acknowledged only
 //! once durable, concurrent writers share one `fdatasync` (group commit), and the flush of one
-//! batch overlaps the evaluation of the next. When nothing else is waiting, the writer syncs
+//! batch overlaps the evaluation of the next; a third thread wakes the callers, so the sync
+//! thread is free for the next sync as soon as a batch is visible. When writers are few (the
+//! last batch had fewer than four requests) and nothing else is waiting, the writer syncs
 //! itself rather than wake the other thread.
 //!
 //! A store without a data directory has nothing to persist and nothing to batch: it evaluates
@@ -145,6 +147,8 @@ pub(crate) struct Shared {
     history_revisions: u64,
     /// Batches handed to the sync thread and not yet published.
     syncing: AtomicUsize,
+    /// Requests in the last synced batch: whether writers are few (see [`Writer::run`]).
+    last_sync_requests: AtomicUsize,
 }
 
 /// What readers see.
@@ -241,6 +245,7 @@ impl EmbeddedStore {
             snapshot_readers: AtomicUsize::new(0),
             history_revisions: config.history_revisions,
             syncing: AtomicUsize::new(0),
+            last_sync_requests: AtomicUsize::new(0),
         });
         let writer = Writer::new(Arc::clone(&shared), wal, config.clone());
         let writes = if config.data_dir.is_none() {
@@ -853,9 +858,15 @@ impl Writer {
             self.finish_snapshot();
             if let Some(job) = self.commit(&mut batch) {
                 match &syncer {
-                    // Nothing else to do meanwhile: sync here rather than wake another thread.
+                    // Nothing else to do meanwhile, and writers are few (the last sync had
+                    // few requests): sync here rather than wake another thread. With many
+                    // writers the rest of them are about to send, and would wait for this
+                    // thread's sync before their batch is even appended.
                     Some(_)
-                        if rx.is_empty() && self.shared.syncing.load(Ordering::Acquire) == 0 =>
+                        if rx.is_empty()
+                            && self.shared.syncing.load(Ordering::Acquire) == 0
+                            && self.shared.last_sync_requests.load(Ordering::Relaxed)
+                                < FEW_WRITERS =>
                     {
                         sync_and_publish(&self.shared, vec![job]);
                     }
@@ -1088,6 +1099,10 @@ impl std::fmt::Display for SharedError {
 
 impl std::error::Error for SharedError {}
 
+/// Fewer requests than this in the last synced batch: writers are few, and the writer syncs
+/// a batch itself when nothing else is queued.
+const FEW_WRITERS: usize = 4;
+
 /// Batches waiting for the sync thread beyond the one it is syncing; the writer waits when
 /// more are queued, and meanwhile requests gather into larger batches.
 const SYNC_QUEUE: usize = 4;
@@ -1107,23 +1122,64 @@ struct Job {
 
 /// The sync thread: takes every queued batch, makes them durable with one sync, publishes
 /// them and answers their callers.
+///
+/// Answering the callers (waking each caller's task) is left to a thread of its own: the
+/// sync thread goes on to the next sync as soon as a batch is visible.
 fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
+    let (answers, to_answer) = std::sync::mpsc::channel::<Vec<Staged>>();
+    let replier = std::thread::Builder::new()
+        .name("kubernaut-store-reply".into())
+        .spawn(move || {
+            for batch in to_answer {
+                for s in batch {
+                    s.reply.send(s.result);
+                }
+            }
+        });
+    let answers = replier.as_ref().ok().map(|_| answers);
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter());
         let n = batch.len();
-        sync_and_publish(shared, batch);
+        let visible = sync_and_make_visible(shared, batch);
         shared.syncing.fetch_sub(n, Ordering::AcqRel);
+        match &answers {
+            Some(answers) => {
+                if let Err(std::sync::mpsc::SendError(batch)) = answers.send(visible) {
+                    // The reply thread is gone (it never exits while we send): answer here.
+                    for s in batch {
+                        s.reply.send(s.result);
+                    }
+                }
+            }
+            None => {
+                for s in visible {
+                    s.reply.send(s.result);
+                }
+            }
+        }
+    }
+    drop(answers);
+    if let Ok(handle) = replier {
+        let _ = handle.join();
     }
 }
 
 /// Makes batches durable with one sync, then publishes them (or fails them all).
-fn sync_and_publish(shared: &Shared, mut batch: Vec<Job>) {
+fn sync_and_publish(shared: &Shared, batch: Vec<Job>) {
+    for s in sync_and_make_visible(shared, batch) {
+        s.reply.send(s.result);
+    }
+}
+
+/// Makes batches durable with one sync and visible; returns the answers to send (a failed
+/// batch is answered here).
+fn sync_and_make_visible(shared: &Shared, mut batch: Vec<Job>) -> Vec<Staged> {
     if let Some(reason) = shared.state.read().failed.clone() {
         for job in batch {
             fail_job(shared, job, &reason, None);
         }
-        return;
+        return Vec::new();
     }
     let mut sync: Option<wal::PendingSync> = None;
     for job in &mut batch {
@@ -1134,8 +1190,10 @@ fn sync_and_publish(shared: &Shared, mut batch: Vec<Job>) {
             }
         }
     }
+    let requests: usize = batch.iter().map(|j| j.staged.len()).sum();
+    shared.last_sync_requests.store(requests, Ordering::Relaxed);
     match sync.as_ref().map_or(Ok(()), wal::PendingSync::run) {
-        Ok(()) => publish(shared, batch),
+        Ok(()) => make_visible(shared, batch),
         Err(e) => {
             let e = Arc::new(e);
             for job in batch {
@@ -1149,12 +1207,21 @@ fn sync_and_publish(shared: &Shared, mut batch: Vec<Job>) {
                     }),
                 );
             }
+            Vec::new()
         }
     }
 }
 
 /// Makes durable batches visible to readers and watchers, compacts, and answers the callers.
 fn publish(shared: &Shared, jobs: Vec<Job>) {
+    for s in make_visible(shared, jobs) {
+        s.reply.send(s.result);
+    }
+}
+
+/// Makes durable batches visible to readers and watchers and compacts; returns the answers
+/// to send.
+fn make_visible(shared: &Shared, jobs: Vec<Job>) -> Vec<Staged> {
     let mut replies = Vec::new();
     {
         let mut st = shared.state.write();
@@ -1177,9 +1244,7 @@ fn publish(shared: &Shared, jobs: Vec<Job>) {
         compact_index(&mut st, &shared.snapshot_readers);
     }
     shared.wakers.lock().wake_all();
-    for s in replies {
-        s.reply.send(s.result);
-    }
+    replies
 }
 
 /// Rolls back a batch that cannot be made durable, stops the store's writes (the log's state

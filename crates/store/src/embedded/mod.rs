@@ -737,8 +737,9 @@ fn compact_index(st: &mut State, shared_readers: &AtomicUsize) {
     st.index_compacted = to;
 }
 
-/// How a background snapshot ended: its revision and file size, or why it failed.
-type SnapshotOutcome = Result<(Revision, u64)>;
+/// How a background snapshot ended: its revision, file size and compaction point, or why it
+/// failed.
+type SnapshotOutcome = Result<(Revision, u64, Revision)>;
 
 /// The writer thread's state.
 struct Writer {
@@ -1047,7 +1048,7 @@ impl Writer {
                 let data = read_snapshot(&shared);
                 let result = snapshot::write_snapshot(&dir, &data).map(|path| {
                     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-                    (data.revision, size)
+                    (data.revision, size, data.compacted)
                 });
                 drop(data);
                 *done.lock() = Some(result);
@@ -1073,8 +1074,29 @@ impl Writer {
             return;
         };
         match result {
-            Ok((revision, size)) => {
+            Ok((revision, size, compacted)) => {
                 self.last_snapshot_bytes = size;
+                // A compaction logged after the snapshot read the state is in a segment that
+                // is about to go: log it again, durably, after everything else first.
+                if self.staged_compacted > compacted {
+                    let mut buf = Vec::new();
+                    wal::encode(
+                        &Record::Compact {
+                            revision: self.staged_compacted,
+                        },
+                        &mut buf,
+                    );
+                    let relogged = wal.append(&buf, self.staged_head).and_then(|()| {
+                        match self.config.durability {
+                            Durability::Fsync => wal.detach_sync()?.run(),
+                            Durability::None => Ok(()),
+                        }
+                    });
+                    if let Err(e) = relogged {
+                        tracing::warn!(error = %e, "could not log the compaction again; the log is kept");
+                        return;
+                    }
+                }
                 if let Err(e) = wal.release_through(revision) {
                     tracing::warn!(error = %e, "could not delete log segments after a snapshot");
                 }

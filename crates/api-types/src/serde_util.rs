@@ -25,9 +25,7 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    let mut list = Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default();
-    list.shrink_to_fit();
-    Ok(list)
+    Ok(optional_list(deserializer)?.unwrap_or_default())
 }
 
 /// Deserializes an optional list, trimming its buffer to its length (see

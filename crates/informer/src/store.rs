@@ -143,6 +143,13 @@ fn identity<K: Object>(object: &K) -> (&str, &str) {
     )
 }
 
+impl ObjectKey {
+    /// The namespace (empty for cluster-scoped objects) and name, as [`identity`] reads them.
+    fn identity(&self) -> (&str, &str) {
+        (self.namespace.as_deref().unwrap_or(""), &self.name)
+    }
+}
+
 impl<K> Default for ObjectMap<K> {
     fn default() -> Self {
         ObjectMap {
@@ -170,7 +177,7 @@ impl<K: Object> ObjectMap<K> {
     }
 
     fn get(&self, key: &ObjectKey) -> Option<&Arc<K>> {
-        self.find((key.namespace.as_deref().unwrap_or(""), &key.name))
+        self.find(key.identity())
     }
 
     /// The stored object with the same namespace and name as `object`.
@@ -196,8 +203,8 @@ impl<K: Object> ObjectMap<K> {
         }
     }
 
-    fn remove(&mut self, key: &ObjectKey) -> Option<Arc<K>> {
-        let id = (key.namespace.as_deref().unwrap_or(""), key.name.as_str());
+    /// Removes the object with this namespace and name.
+    fn remove(&mut self, id: (&str, &str)) -> Option<Arc<K>> {
         let hash = self.hasher.hash_one(id);
         self.table
             .find_entry(hash, |k| identity(&**k) == id)
@@ -366,13 +373,15 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
             Event::Apply(k) => {
                 version = version.max(parse_rv(&k));
                 let k = self.prepare(k);
-                let key = ObjectKey::of(&*k);
                 let prev = st.objects.insert(Arc::clone(&k));
-                for index in st.indexes.values_mut() {
-                    if let Some(p) = &prev {
-                        index.remove(&key, p);
+                if !st.indexes.is_empty() {
+                    let key = ObjectKey::of(&*k);
+                    for index in st.indexes.values_mut() {
+                        if let Some(p) = &prev {
+                            index.remove(&key, p);
+                        }
+                        index.insert(&key, &k);
                     }
-                    index.insert(&key, &k);
                 }
                 deltas.push(match prev {
                     Some(old) => Delta::Updated { old, new: k },
@@ -381,10 +390,12 @@ impl<K: Object + Clone + Send + Sync + 'static> Writer<K> {
             }
             Event::Delete(k) => {
                 version = version.max(parse_rv(&k));
-                let key = ObjectKey::of(&k);
-                if let Some(prev) = st.objects.remove(&key) {
-                    for index in st.indexes.values_mut() {
-                        index.remove(&key, &prev);
+                if let Some(prev) = st.objects.remove(identity(&k)) {
+                    if !st.indexes.is_empty() {
+                        let key = ObjectKey::of(&k);
+                        for index in st.indexes.values_mut() {
+                            index.remove(&key, &prev);
+                        }
                     }
                     deltas.push(Delta::Deleted(prev));
                 }

@@ -745,41 +745,40 @@ mod tests {
         assert_eq!(lists.load(Ordering::SeqCst), 0, "synced without a list");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_server_without_streaming_lists_is_listed_at_once() {
+    /// Syncs through a server that answers every streaming list with `code`; returns the
+    /// names listed, how many streaming lists were refused, and the virtual time it took.
+    async fn sync_refusing_streams(
+        code: u16,
+        reason: &'static str,
+    ) -> (Vec<String>, usize, Duration) {
         let server = server_with_two_config_maps().await;
         let refused = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&refused);
-        // What an API server older than KEP-3157 answers to `sendInitialEvents`.
         let (client, _link) = server.connect_answering(move |request| {
             streaming(request).then(|| {
                 counted.fetch_add(1, Ordering::SeqCst);
-                status(422, "Invalid")
+                status(code, reason)
             })
         });
         let started = tokio::time::Instant::now();
-        assert_eq!(first_sync(client).await, ["a", "b"]);
-        assert_eq!(refused.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            started.elapsed(),
-            Duration::ZERO,
-            "no backoff before the list"
-        );
+        let names = first_sync(client).await;
+        (names, refused.load(Ordering::SeqCst), started.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_without_streaming_lists_is_listed_at_once() {
+        // What an API server older than KEP-3157 answers to `sendInitialEvents`.
+        let (names, refused, took) = sync_refusing_streams(422, "Invalid").await;
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(refused, 1);
+        assert_eq!(took, Duration::ZERO, "no backoff before the list");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_streaming_list_that_fails_falls_back_to_a_list() {
-        let server = server_with_two_config_maps().await;
-        let failed = Arc::new(AtomicUsize::new(0));
-        let counted = Arc::clone(&failed);
-        let (client, _link) = server.connect_answering(move |request| {
-            streaming(request).then(|| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                status(500, "InternalError")
-            })
-        });
-        assert_eq!(first_sync(client).await, ["a", "b"]);
-        assert_eq!(failed.load(Ordering::SeqCst), 1);
+        let (names, failed, _) = sync_refusing_streams(500, "InternalError").await;
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(failed, 1);
     }
 
     /// Serves a watcher through a server whose first plain watch answers 410 (which forces a

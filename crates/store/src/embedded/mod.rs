@@ -1153,9 +1153,7 @@ fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
         .name("kubernaut-store-reply".into())
         .spawn(move || {
             for batch in to_answer {
-                for s in batch {
-                    s.reply.send(s.result);
-                }
+                answer(batch);
             }
         });
     let answers = replier.as_ref().ok().map(|_| answers);
@@ -1169,16 +1167,10 @@ fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
             Some(answers) => {
                 if let Err(std::sync::mpsc::SendError(batch)) = answers.send(visible) {
                     // The reply thread is gone (it never exits while we send): answer here.
-                    for s in batch {
-                        s.reply.send(s.result);
-                    }
+                    answer(batch);
                 }
             }
-            None => {
-                for s in visible {
-                    s.reply.send(s.result);
-                }
-            }
+            None => answer(visible),
         }
     }
     drop(answers);
@@ -1189,9 +1181,7 @@ fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
 
 /// Makes batches durable with one sync, then publishes them (or fails them all).
 fn sync_and_publish(shared: &Shared, batch: Vec<Job>) {
-    for s in sync_and_make_visible(shared, batch) {
-        s.reply.send(s.result);
-    }
+    answer(sync_and_make_visible(shared, batch));
 }
 
 /// Makes batches durable with one sync and visible; returns the answers to send (a failed
@@ -1236,7 +1226,12 @@ fn sync_and_make_visible(shared: &Shared, mut batch: Vec<Job>) -> Vec<Staged> {
 
 /// Makes durable batches visible to readers and watchers, compacts, and answers the callers.
 fn publish(shared: &Shared, jobs: Vec<Job>) {
-    for s in make_visible(shared, jobs) {
+    answer(make_visible(shared, jobs));
+}
+
+/// Answers the callers of visible batches.
+fn answer(replies: Vec<Staged>) {
+    for s in replies {
         s.reply.send(s.result);
     }
 }

@@ -2,21 +2,17 @@
 //! commit, periodic snapshots, crash recovery, online backup and offline restore.
 //!
 //! # Writes
-//! One writer thread owns the log. Callers queue transactions; the writer takes every queued
-//! transaction at once (a batch), evaluates them in order against the index — each writing
-//! transaction gets the next revision, staged above the revision readers see — and appends
-//! their records to the log. With [`Durability::Fsync`] a second thread then calls
-//! `fdatasync` once for every batch appended meanwhile, and only then makes those batches
-//! visible to readers and watchers and answers their callers: a write is acknowledged only
-//! once durable, concurrent writers share one `fdatasync` (group commit), and the flush of one
-//! batch overlaps the evaluation of the next; a third thread wakes the callers, so the sync
-//! thread is free for the next sync as soon as a batch is visible. When writers are few (the
-//! last batch had fewer than four requests) and nothing else is waiting, the writer syncs
-//! itself rather than wake the other thread.
+//! A caller evaluates its write itself, under the commit lock: each writing transaction gets
+//! the next revision, staged above the revision readers see, and its log record joins the
+//! batch being gathered. Sync threads take turns: one takes the whole batch, appends it to the
+//! log and, with [`Durability::Fsync`], calls `fdatasync`, while the next gathers the
+//! following batch — concurrent writers share one `fdatasync` (group commit), and one flush
+//! overlaps the next. Batches become visible to readers and watchers, and their callers are
+//! answered, strictly in log order and only once durable (see the `writer` module).
 //!
-//! A store without a data directory has nothing to persist and nothing to batch: it evaluates
-//! each write in the caller, under a lock, with no writer thread, so a test on tokio's paused
-//! clock sees every write complete without real time passing.
+//! A store without a data directory has nothing to persist and nothing to batch: each write is
+//! published by its caller at once, with no other thread, so a test on tokio's paused clock
+//! sees every write complete without real time passing.
 //!
 //! If appending or syncing fails, the batches not yet durable are rolled back, every caller
 //! of them gets `Unavailable`, and the store refuses further writes (reads keep working): the
@@ -43,6 +39,7 @@ mod mvcc;
 mod snapshot;
 mod wal;
 mod watch;
+mod writer;
 
 /// Entry points for the fuzz targets in `crates/store/fuzz`; not part of the API.
 #[doc(hidden)]
@@ -52,12 +49,11 @@ pub mod fuzzing {
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{Backend, Watch};
 use crate::error::{Result, StoreError};
@@ -69,6 +65,7 @@ use mvcc::{Index, Version};
 use snapshot::{SnapshotData, SnapshotKey, SnapshotVersion};
 use wal::{Record, Wal, WalConfig, WalOp};
 use watch::{EventLog, LogEntry, Wakers, Watcher};
+use writer::{Committer, Durable, Outcome, Write};
 
 /// When a write counts as done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,8 +103,6 @@ pub struct Config {
     pub preallocate: bool,
     /// Largest accepted transaction, keys and values included (default 1.5 MiB, as etcd).
     pub max_txn_bytes: usize,
-    /// Most transactions in one group commit (default 1,024).
-    pub max_batch: usize,
 }
 
 impl Config {
@@ -131,7 +126,6 @@ impl Config {
             segment_bytes: 64 << 20,
             preallocate: true,
             max_txn_bytes: 3 << 19,
-            max_batch: 1024,
         }
     }
 }
@@ -145,10 +139,6 @@ pub(crate) struct Shared {
     snapshot_readers: AtomicUsize,
     /// [`Config::history_revisions`].
     history_revisions: u64,
-    /// Batches handed to the sync thread and not yet published.
-    syncing: AtomicUsize,
-    /// Requests in the last synced batch: whether writers are few (see [`Writer::run`]).
-    last_sync_requests: AtomicUsize,
 }
 
 /// What readers see.
@@ -168,11 +158,6 @@ pub(crate) struct State {
     pub(crate) closed: bool,
 }
 
-enum Request {
-    Txn(Txn, oneshot::Sender<Result<TxnResponse>>),
-    Compact(Revision, oneshot::Sender<Result<()>>),
-}
-
 /// The embedded [`Backend`]. Cheap to share behind an `Arc`; dropping the last handle stops the
 /// writer after it has finished the queued writes.
 pub struct EmbeddedStore {
@@ -183,17 +168,18 @@ pub struct EmbeddedStore {
     lock: Mutex<Option<snapshot::DirLock>>,
 }
 
-/// How writes reach the writer.
+/// How writes are made durable and visible.
 enum Writes {
-    /// Through a queue to the writer thread, which batches them (group commit).
-    Thread {
-        requests: mpsc::Sender<Request>,
-        writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Gathered into batches that sync threads append to the log and sync (group commit).
+    Logged {
+        durable: Arc<Durable>,
+        thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     },
-    /// In the caller, under a lock: a store with nothing to persist has nothing to batch, and
-    /// every write completes before `txn` returns without another thread — so the whole store
-    /// runs on the caller's runtime, and tests on paused (virtual) time stay deterministic.
-    Inline(Box<Mutex<Writer>>),
+    /// Published by the caller at once: a store with nothing to persist has nothing to batch,
+    /// and every write completes before `txn` returns without another thread — so the whole
+    /// store runs on the caller's runtime, and tests on paused (virtual) time stay
+    /// deterministic.
+    Inline(Box<Mutex<Committer>>),
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -209,7 +195,7 @@ impl std::fmt::Debug for EmbeddedStore {
 
 impl EmbeddedStore {
     /// Opens (or creates) a store: loads the newest snapshot, replays the log after it, and
-    /// starts the writer thread. Blocks while recovering.
+    /// starts the sync thread (none without a data directory). Blocks while recovering.
     ///
     /// # Errors
     /// `Corrupt` when a snapshot or a log record (other than a torn last record) fails its
@@ -244,21 +230,17 @@ impl EmbeddedStore {
             wakers: Wakers::default(),
             snapshot_readers: AtomicUsize::new(0),
             history_revisions: config.history_revisions,
-            syncing: AtomicUsize::new(0),
-            last_sync_requests: AtomicUsize::new(0),
         });
-        let writer = Writer::new(Arc::clone(&shared), wal, config.clone());
-        let writes = if config.data_dir.is_none() {
-            Writes::Inline(Box::new(Mutex::new(writer)))
-        } else {
-            let (tx, rx) = mpsc::channel(config.max_batch.max(1) * 4);
-            let handle = std::thread::Builder::new()
-                .name("kubernaut-store-writer".into())
-                .spawn(move || writer.run(rx))
-                .map_err(|e| StoreError::unavailable("cannot start the writer thread", e))?;
-            Writes::Thread {
-                requests: tx,
-                writer: Mutex::new(Some(handle)),
+        let committer = Committer::new(Arc::clone(&shared));
+        let writes = match wal {
+            None => Writes::Inline(Box::new(Mutex::new(committer))),
+            Some(wal) => {
+                let (durable, thread) =
+                    Durable::start(Arc::clone(&shared), wal, config.clone(), committer)?;
+                Writes::Logged {
+                    durable,
+                    thread: Mutex::new(Some(thread)),
+                }
             }
         };
         Ok(EmbeddedStore {
@@ -286,44 +268,45 @@ impl EmbeddedStore {
         &self.config
     }
 
-    /// Stops the store: the batch being written completes, queued writes fail with
-    /// `Unavailable`, reads fail, and every watch ends with `Unavailable`. When it returns,
-    /// nothing writes to the data directory any more and its lock is released, so the
-    /// directory can be opened again even while handles to this store are still alive.
+    /// Stops the store: writes already accepted complete, later ones fail with `Unavailable`,
+    /// reads fail, and every watch ends with `Unavailable`. When it returns, nothing writes to
+    /// the data directory any more and its lock is released, so the directory can be opened
+    /// again even while handles to this store are still alive.
     pub fn close(&self) {
         self.shared.state.write().closed = true;
         self.shared.wakers.lock().wake_all();
-        if let Writes::Thread { requests, writer } = &self.writes
-            && let Some(handle) = writer.lock().take()
-        {
-            // The writer ends when every sender is gone; ours stays, so tell it directly.
-            let _ = requests.try_send(Request::Compact(-1, oneshot::channel().0));
-            let _ = handle.join();
+        if let Writes::Logged { durable, thread } = &self.writes {
+            durable.close();
+            if let Some(handle) = thread.lock().take() {
+                let _ = handle.join();
+            }
+            // Wake watchers again: the last batches may have been published meanwhile.
+            self.shared.wakers.lock().wake_all();
         }
         self.lock.lock().take();
     }
 
-    async fn submit<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T>>) -> Request,
-    ) -> Result<T> {
-        let (tx, rx) = oneshot::channel();
+    /// Evaluates a write and waits until it is durable and visible.
+    async fn submit(&self, write: Write<'_>) -> Result<Outcome> {
         match &self.writes {
-            Writes::Thread { requests, .. } => {
-                requests.send(make(tx)).await.map_err(|_| closed())?;
+            Writes::Logged { durable, .. } => {
+                let (outcome, done) = {
+                    let mut committer = durable.committer.lock();
+                    let outcome = committer.evaluate(write)?;
+                    let done = committer.wait_for_batch();
+                    durable.notify(&committer);
+                    (outcome, done)
+                };
+                durable.wait(done).await?;
+                Ok(outcome)
             }
-            Writes::Inline(writer) => {
-                if self.shared.state.read().closed {
-                    return Err(closed());
-                }
-                let mut writer = writer.lock();
-                let mut batch = vec![make(tx)];
-                if let Some(job) = writer.commit(&mut batch) {
-                    publish(&self.shared, vec![job]);
-                }
+            Writes::Inline(committer) => {
+                let mut committer = committer.lock();
+                let outcome = committer.evaluate(write)?;
+                committer.publish_now();
+                Ok(outcome)
             }
         }
-        rx.await.map_err(|_| closed())?
     }
 }
 
@@ -396,7 +379,10 @@ impl Backend for EmbeddedStore {
 
     async fn txn(&self, txn: Txn) -> Result<TxnResponse> {
         check_txn(&txn, self.config.max_txn_bytes)?;
-        self.submit(|reply| Request::Txn(txn, reply)).await
+        match self.submit(Write::Txn(&txn)).await? {
+            Outcome::Txn(resp) => Ok(resp),
+            Outcome::Compact => Err(StoreError::InvalidArgument("internal mix-up".into())),
+        }
     }
 
     async fn watch(&self, prefix: &str, options: WatchOptions) -> Result<Watch> {
@@ -437,7 +423,7 @@ impl Backend for EmbeddedStore {
                 "cannot compact at revision {revision}"
             )));
         }
-        self.submit(|reply| Request::Compact(revision, reply)).await
+        self.submit(Write::Compact(revision)).await.map(drop)
     }
 
     async fn revisions(&self) -> Result<(Revision, Revision)> {
@@ -740,561 +726,6 @@ fn compact_index(st: &mut State, shared_readers: &AtomicUsize) {
 /// How a background snapshot ended: its revision, file size and compaction point, or why it
 /// failed.
 type SnapshotOutcome = Result<(Revision, u64, Revision)>;
-
-/// The writer thread's state.
-struct Writer {
-    shared: Arc<Shared>,
-    wal: Option<Wal>,
-    config: Config,
-    records_since_snapshot: u64,
-    bytes_since_snapshot: u64,
-    /// A snapshot being written in the background, and the revision it covers once done.
-    snapshot_done: Arc<Mutex<Option<SnapshotOutcome>>>,
-    /// Size of the last snapshot written: the log must grow by as much before the next.
-    last_snapshot_bytes: u64,
-    /// The last revision evaluated (it may not be durable and visible yet).
-    staged_head: Revision,
-    /// The last compaction point accepted (it may not be published yet).
-    staged_compacted: Revision,
-    snapshot_running: Arc<AtomicBool>,
-    /// The background snapshot thread, joined before the writer exits.
-    snapshot_thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// A transaction evaluated against the index, waiting for its batch to be durable.
-struct Staged {
-    reply: Reply,
-    result: Result<Outcome>,
-}
-
-enum Outcome {
-    Txn(TxnResponse),
-    Compact,
-}
-
-enum Reply {
-    Txn(oneshot::Sender<Result<TxnResponse>>),
-    Compact(oneshot::Sender<Result<()>>),
-}
-
-impl Reply {
-    fn send(self, result: Result<Outcome>) {
-        match (self, result) {
-            (Reply::Txn(tx), Ok(Outcome::Txn(resp))) => {
-                let _ = tx.send(Ok(resp));
-            }
-            (Reply::Compact(tx), Ok(Outcome::Compact)) => {
-                let _ = tx.send(Ok(()));
-            }
-            (Reply::Txn(tx), Err(e)) => {
-                let _ = tx.send(Err(e));
-            }
-            (Reply::Compact(tx), Err(e)) => {
-                let _ = tx.send(Err(e));
-            }
-            (Reply::Txn(tx), Ok(Outcome::Compact)) => {
-                let _ = tx.send(Err(StoreError::InvalidArgument("internal mix-up".into())));
-            }
-            (Reply::Compact(tx), Ok(Outcome::Txn(_))) => {
-                let _ = tx.send(Err(StoreError::InvalidArgument("internal mix-up".into())));
-            }
-        }
-    }
-}
-
-impl Writer {
-    fn new(shared: Arc<Shared>, wal: Option<Wal>, config: Config) -> Self {
-        Writer {
-            shared,
-            wal,
-            config,
-            records_since_snapshot: 0,
-            bytes_since_snapshot: 0,
-            snapshot_done: Arc::new(Mutex::new(None)),
-            last_snapshot_bytes: 0,
-            staged_head: 0,
-            staged_compacted: 0,
-            snapshot_running: Arc::new(AtomicBool::new(false)),
-            snapshot_thread: None,
-        }
-    }
-
-    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
-        // With `Fsync`, a second thread syncs and publishes while this one evaluates and
-        // appends the next batch: the disk flush of one batch overlaps the work of the next,
-        // and batches queued behind a flush share it.
-        let mut syncer = None;
-        if self.wal.is_some() && self.config.durability == Durability::Fsync {
-            let (tx, jobs) = std::sync::mpsc::sync_channel::<Job>(SYNC_QUEUE);
-            let shared = Arc::clone(&self.shared);
-            match std::thread::Builder::new()
-                .name("kubernaut-store-sync".into())
-                .spawn(move || sync_loop(&shared, &jobs))
-            {
-                Ok(handle) => syncer = Some((tx, handle)),
-                Err(e) => {
-                    self.shared.state.write().failed =
-                        Some(format!("cannot start the sync thread: {e}"));
-                }
-            }
-        }
-        let mut batch = Vec::with_capacity(self.config.max_batch);
-        while let Some(first) = rx.blocking_recv() {
-            batch.push(first);
-            while batch.len() < self.config.max_batch {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
-            if self.shared.state.read().closed {
-                for r in batch.drain(..) {
-                    match r {
-                        Request::Txn(_, tx) => drop(tx.send(Err(closed()))),
-                        Request::Compact(_, tx) => drop(tx.send(Err(closed()))),
-                    }
-                }
-                break;
-            }
-            self.finish_snapshot();
-            if let Some(job) = self.commit(&mut batch) {
-                match &syncer {
-                    // Nothing else to do meanwhile, and writers are few (the last sync had
-                    // few requests): sync here rather than wake another thread. With many
-                    // writers the rest of them are about to send, and would wait for this
-                    // thread's sync before their batch is even appended.
-                    Some(_)
-                        if rx.is_empty()
-                            && self.shared.syncing.load(Ordering::Acquire) == 0
-                            && self.shared.last_sync_requests.load(Ordering::Relaxed)
-                                < FEW_WRITERS =>
-                    {
-                        sync_and_publish(&self.shared, vec![job]);
-                    }
-                    Some((tx, _)) => {
-                        self.shared.syncing.fetch_add(1, Ordering::AcqRel);
-                        if let Err(std::sync::mpsc::SendError(job)) = tx.send(job) {
-                            // The sync thread is gone: it never exits while we send.
-                            self.shared.syncing.fetch_sub(1, Ordering::AcqRel);
-                            fail_job(&self.shared, job, "the sync thread stopped", None);
-                        }
-                    }
-                    None => publish(&self.shared, vec![job]),
-                }
-            }
-            self.maybe_snapshot();
-        }
-        if let Some((tx, handle)) = syncer {
-            drop(tx);
-            let _ = handle.join();
-        }
-        // A snapshot still being written must not outlive the directory lock.
-        if let Some(t) = self.snapshot_thread.take() {
-            let _ = t.join();
-        }
-        // Wake watchers so they notice the store is gone.
-        self.shared.wakers.lock().wake_all();
-    }
-
-    /// Evaluates one batch against the index (staged above the visible revision) and appends
-    /// it to the log; returns what remains to do: sync, publish, answer.
-    fn commit(&mut self, batch: &mut Vec<Request>) -> Option<Job> {
-        let mut staged: Vec<Staged> = Vec::with_capacity(batch.len());
-        let mut wal_buf = Vec::new();
-        let mut touched: Vec<Arc<str>> = Vec::new();
-        let mut entries: Vec<LogEntry> = Vec::new();
-        let mut compact_to: Option<Revision> = None;
-        let mut records = 0u64;
-        let head = {
-            let mut st = self.shared.state.write();
-            if let Some(reason) = &st.failed {
-                let reason = reason.clone();
-                drop(st);
-                for r in batch.drain(..) {
-                    let err = || StoreError::Unavailable {
-                        reason: reason.clone(),
-                        source: None,
-                    };
-                    match r {
-                        Request::Txn(_, tx) => drop(tx.send(Err(err()))),
-                        Request::Compact(_, tx) => drop(tx.send(Err(err()))),
-                    }
-                }
-                return None;
-            }
-            let mut head = self.staged_head.max(st.visible);
-            for request in batch.drain(..) {
-                match request {
-                    Request::Txn(txn, reply) => {
-                        let (resp, ops, events) = execute(&mut st.index, &txn, head);
-                        if !ops.is_empty() {
-                            head += 1;
-                            for op in &ops {
-                                touched.push(match op {
-                                    WalOp::Put { key, .. } | WalOp::Delete { key } => {
-                                        Arc::clone(key)
-                                    }
-                                });
-                            }
-                            wal::encode(
-                                &Record::Txn {
-                                    revision: head,
-                                    ops,
-                                },
-                                &mut wal_buf,
-                            );
-                            records += 1;
-                            entries.push(LogEntry {
-                                revision: head,
-                                events: events.into(),
-                            });
-                        }
-                        staged.push(Staged {
-                            reply: Reply::Txn(reply),
-                            result: Ok(Outcome::Txn(resp)),
-                        });
-                    }
-                    Request::Compact(revision, reply) => {
-                        let floor = compact_to.unwrap_or(self.staged_compacted.max(st.compacted));
-                        let result = if revision < 0 {
-                            // `close` nudging the writer: nothing to do.
-                            Ok(Outcome::Compact)
-                        } else if revision <= floor {
-                            Err(StoreError::Compacted {
-                                requested: revision,
-                                compacted_revision: floor,
-                            })
-                        } else if revision > head {
-                            Err(StoreError::FutureRevision {
-                                requested: revision,
-                                current: head,
-                            })
-                        } else {
-                            compact_to = Some(revision);
-                            wal::encode(&Record::Compact { revision }, &mut wal_buf);
-                            records += 1;
-                            Ok(Outcome::Compact)
-                        };
-                        staged.push(Staged {
-                            reply: Reply::Compact(reply),
-                            result,
-                        });
-                    }
-                }
-            }
-            head
-        };
-        self.staged_head = head;
-        if let Some(c) = compact_to {
-            self.staged_compacted = c;
-        }
-        let mut job = Job {
-            staged,
-            entries,
-            touched,
-            compact_to,
-            head,
-            sync: None,
-        };
-
-        // Append without holding the state lock: readers keep reading the visible revision.
-        if let Some(wal) = self.wal.as_mut()
-            && !wal_buf.is_empty()
-        {
-            let appended = wal
-                .append(&wal_buf, head)
-                .and_then(|()| match self.config.durability {
-                    Durability::Fsync => wal.detach_sync().map(Some),
-                    Durability::None => Ok(None),
-                });
-            match appended {
-                Ok(sync) => job.sync = sync,
-                Err(e) => {
-                    fail_job(&self.shared, job, "appending to the log failed", Some(e));
-                    return None;
-                }
-            }
-        }
-        self.records_since_snapshot += records;
-        self.bytes_since_snapshot += wal_buf.len() as u64;
-        Some(job)
-    }
-
-    /// Starts a background snapshot when enough log has accumulated.
-    fn maybe_snapshot(&mut self) {
-        let Some(dir) = self.config.data_dir.clone() else {
-            return;
-        };
-        if self.records_since_snapshot < self.config.snapshot_records
-            && self.bytes_since_snapshot < self.config.snapshot_bytes
-        {
-            return;
-        }
-        // Never rewrite the state more often than the log grows by its size.
-        if self.bytes_since_snapshot < self.last_snapshot_bytes {
-            return;
-        }
-        if self.snapshot_running.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.records_since_snapshot = 0;
-        self.bytes_since_snapshot = 0;
-        let shared = Arc::clone(&self.shared);
-        let done = Arc::clone(&self.snapshot_done);
-        let running = Arc::clone(&self.snapshot_running);
-        let spawned = std::thread::Builder::new()
-            .name("kubernaut-store-snapshot".into())
-            .spawn(move || {
-                let data = read_snapshot(&shared);
-                let result = snapshot::write_snapshot(&dir, &data).map(|path| {
-                    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-                    (data.revision, size, data.compacted)
-                });
-                drop(data);
-                *done.lock() = Some(result);
-                running.store(false, Ordering::Release);
-            });
-        match spawned {
-            Ok(handle) => {
-                if let Some(previous) = self.snapshot_thread.replace(handle) {
-                    // It has finished: `snapshot_running` was false.
-                    let _ = previous.join();
-                }
-            }
-            Err(_) => self.snapshot_running.store(false, Ordering::Release),
-        }
-    }
-
-    /// Once a background snapshot is durable, drops the log segments and snapshots it replaces.
-    fn finish_snapshot(&mut self) {
-        let Some(result) = self.snapshot_done.lock().take() else {
-            return;
-        };
-        let (Some(dir), Some(wal)) = (self.config.data_dir.as_ref(), self.wal.as_mut()) else {
-            return;
-        };
-        match result {
-            Ok((revision, size, compacted)) => {
-                self.last_snapshot_bytes = size;
-                // A compaction logged after the snapshot read the state is in a segment that
-                // is about to go: log it again, durably, after everything else first.
-                if self.staged_compacted > compacted {
-                    let mut buf = Vec::new();
-                    wal::encode(
-                        &Record::Compact {
-                            revision: self.staged_compacted,
-                        },
-                        &mut buf,
-                    );
-                    let relogged = wal.append(&buf, self.staged_head).and_then(|()| {
-                        match self.config.durability {
-                            Durability::Fsync => wal.detach_sync()?.run(),
-                            Durability::None => Ok(()),
-                        }
-                    });
-                    if let Err(e) = relogged {
-                        tracing::warn!(error = %e, "could not log the compaction again; the log is kept");
-                        return;
-                    }
-                }
-                if let Err(e) = wal.release_through(revision) {
-                    tracing::warn!(error = %e, "could not delete log segments after a snapshot");
-                }
-                if let Err(e) = snapshot::remove_snapshots_before(dir, revision) {
-                    tracing::warn!(error = %e, "could not delete older snapshots");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "snapshot failed; the log is kept"),
-        }
-    }
-}
-
-/// An error shared by every caller of a failed batch.
-#[derive(Debug)]
-struct SharedError(Arc<StoreError>);
-
-impl std::fmt::Display for SharedError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for SharedError {}
-
-/// Fewer requests than this in the last synced batch: writers are few, and the writer syncs
-/// a batch itself when nothing else is queued.
-const FEW_WRITERS: usize = 4;
-
-/// Batches waiting for the sync thread beyond the one it is syncing; the writer waits when
-/// more are queued, and meanwhile requests gather into larger batches.
-const SYNC_QUEUE: usize = 4;
-
-/// A batch evaluated and appended, waiting to be made durable, published and answered.
-struct Job {
-    staged: Vec<Staged>,
-    entries: Vec<LogEntry>,
-    /// Keys written, to roll back if the batch cannot be made durable.
-    touched: Vec<Arc<str>>,
-    compact_to: Option<Revision>,
-    /// The batch's last revision.
-    head: Revision,
-    /// What makes it durable (`None`: nothing to sync).
-    sync: Option<wal::PendingSync>,
-}
-
-/// The sync thread: takes every queued batch, makes them durable with one sync, publishes
-/// them and answers their callers.
-///
-/// Answering the callers (waking each caller's task) is left to a thread of its own: the
-/// sync thread goes on to the next sync as soon as a batch is visible.
-fn sync_loop(shared: &Shared, jobs: &std::sync::mpsc::Receiver<Job>) {
-    let (answers, to_answer) = std::sync::mpsc::channel::<Vec<Staged>>();
-    let replier = std::thread::Builder::new()
-        .name("kubernaut-store-reply".into())
-        .spawn(move || {
-            for batch in to_answer {
-                answer(batch);
-            }
-        });
-    let answers = replier.as_ref().ok().map(|_| answers);
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        batch.extend(jobs.try_iter());
-        let n = batch.len();
-        let visible = sync_and_make_visible(shared, batch);
-        shared.syncing.fetch_sub(n, Ordering::AcqRel);
-        match &answers {
-            Some(answers) => {
-                if let Err(std::sync::mpsc::SendError(batch)) = answers.send(visible) {
-                    // The reply thread is gone (it never exits while we send): answer here.
-                    answer(batch);
-                }
-            }
-            None => answer(visible),
-        }
-    }
-    drop(answers);
-    if let Ok(handle) = replier {
-        let _ = handle.join();
-    }
-}
-
-/// Makes batches durable with one sync, then publishes them (or fails them all).
-fn sync_and_publish(shared: &Shared, batch: Vec<Job>) {
-    answer(sync_and_make_visible(shared, batch));
-}
-
-/// Makes batches durable with one sync and visible; returns the answers to send (a failed
-/// batch is answered here).
-fn sync_and_make_visible(shared: &Shared, mut batch: Vec<Job>) -> Vec<Staged> {
-    if let Some(reason) = shared.state.read().failed.clone() {
-        for job in batch {
-            fail_job(shared, job, &reason, None);
-        }
-        return Vec::new();
-    }
-    let mut sync: Option<wal::PendingSync> = None;
-    for job in &mut batch {
-        if let Some(next) = job.sync.take() {
-            match &mut sync {
-                Some(s) => s.merge(next),
-                None => sync = Some(next),
-            }
-        }
-    }
-    let requests: usize = batch.iter().map(|j| j.staged.len()).sum();
-    shared.last_sync_requests.store(requests, Ordering::Relaxed);
-    match sync.as_ref().map_or(Ok(()), wal::PendingSync::run) {
-        Ok(()) => make_visible(shared, batch),
-        Err(e) => {
-            let e = Arc::new(e);
-            for job in batch {
-                fail_job(
-                    shared,
-                    job,
-                    "syncing the log failed",
-                    Some(StoreError::Unavailable {
-                        reason: e.to_string(),
-                        source: Some(Box::new(SharedError(Arc::clone(&e)))),
-                    }),
-                );
-            }
-            Vec::new()
-        }
-    }
-}
-
-/// Makes durable batches visible to readers and watchers, compacts, and answers the callers.
-fn publish(shared: &Shared, jobs: Vec<Job>) {
-    answer(make_visible(shared, jobs));
-}
-
-/// Answers the callers of visible batches.
-fn answer(replies: Vec<Staged>) {
-    for s in replies {
-        s.reply.send(s.result);
-    }
-}
-
-/// Makes durable batches visible to readers and watchers and compacts; returns the answers
-/// to send.
-fn make_visible(shared: &Shared, jobs: Vec<Job>) -> Vec<Staged> {
-    let mut replies = Vec::new();
-    {
-        let mut st = shared.state.write();
-        for job in jobs {
-            for entry in job.entries {
-                st.log.push(entry);
-            }
-            st.visible = st.visible.max(job.head);
-            if let Some(rev) = job.compact_to
-                && rev > st.compacted
-            {
-                st.compacted = rev;
-            }
-            replies.extend(job.staged);
-        }
-        let limit = i64::try_from(shared.history_revisions).unwrap_or(i64::MAX);
-        if st.visible - st.compacted > limit {
-            st.compacted = st.visible - limit;
-        }
-        compact_index(&mut st, &shared.snapshot_readers);
-    }
-    shared.wakers.lock().wake_all();
-    replies
-}
-
-/// Rolls back a batch that cannot be made durable, stops the store's writes (the log's state
-/// after a failed write or sync cannot be trusted, so it is never retried) and answers every
-/// caller with `Unavailable`.
-fn fail_job(shared: &Shared, job: Job, what: &str, error: Option<StoreError>) {
-    let reason = {
-        let mut st = shared.state.write();
-        let visible = st.visible;
-        st.index.rollback_after(visible, &job.touched);
-        match &st.failed {
-            Some(reason) => reason.clone(),
-            None => {
-                let reason = match &error {
-                    Some(e) => format!("{what} at revision {}: {e}", job.head),
-                    None => format!("{what} at revision {}", job.head),
-                };
-                tracing::error!(%reason, "the store stops accepting writes");
-                st.failed = Some(reason.clone());
-                reason
-            }
-        }
-    };
-    let shared_err = error.map(Arc::new);
-    for s in job.staged {
-        s.reply.send(Err(StoreError::Unavailable {
-            reason: reason.clone(),
-            source: shared_err
-                .as_ref()
-                .map(|e| Box::new(SharedError(Arc::clone(e))) as _),
-        }));
-    }
-}
 
 /// Evaluates a transaction against the index's newest state (staged writes of the batch
 /// included) and applies its writes at `head + 1`. Returns the response, the operations to log

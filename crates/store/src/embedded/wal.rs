@@ -1,5 +1,5 @@
 //! The write-ahead log: checksummed records in preallocated segment files, appended by the
-//! writer thread and replayed on open, with a torn last record discarded and any other damage
+//! sync thread and replayed on open, with a torn last record discarded and any other damage
 //! refused.
 //!
 //! # Record frame
@@ -44,45 +44,6 @@ use bytes::Bytes;
 
 use crate::error::StoreError;
 use crate::types::Revision;
-
-/// A sync detached from the log by [`Wal::detach_sync`].
-#[derive(Debug)]
-pub(crate) struct PendingSync {
-    /// The active segment, when it has unsynced appends.
-    file: Option<File>,
-    /// Its path, for errors.
-    path: PathBuf,
-    /// The directory, when a segment was created in it.
-    dir: Option<PathBuf>,
-}
-
-impl PendingSync {
-    /// Merges a later sync into this one: syncing the later segment covers the earlier
-    /// (a segment is synced before the log moves past it).
-    pub(crate) fn merge(&mut self, later: PendingSync) {
-        if later.file.is_some() {
-            self.file = later.file;
-            self.path = later.path;
-        }
-        if later.dir.is_some() {
-            self.dir = later.dir;
-        }
-    }
-
-    /// `fdatasync` of the segment, then fsync of the directory.
-    ///
-    /// # Errors
-    /// `Io`: the log can no longer be trusted.
-    pub(crate) fn run(&self) -> Result<(), StoreError> {
-        if let Some(file) = &self.file {
-            file.sync_data().map_err(io_err("fdatasync", &self.path))?;
-        }
-        if let Some(dir) = &self.dir {
-            sync_dir(dir)?;
-        }
-        Ok(())
-    }
-}
 
 /// Bytes of a record frame before the body: length and checksum.
 const HEADER_BYTES: usize = 8;
@@ -482,6 +443,26 @@ fn create_zeroed(path: &Path, size: u64) -> io::Result<File> {
     Ok(file)
 }
 
+/// Failures injected by tests.
+#[cfg(test)]
+pub(crate) mod faults {
+    use std::path::{Path, PathBuf};
+
+    use parking_lot::Mutex;
+
+    /// Data directories whose log fails every sync.
+    static FAILING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    /// Makes every sync of the log in `dir` fail from now on.
+    pub(crate) fn fail_syncs_in(dir: &Path) {
+        FAILING.lock().push(dir.to_path_buf());
+    }
+
+    pub(super) fn sync_fails_in(dir: &Path) -> bool {
+        FAILING.lock().iter().any(|d| d == dir)
+    }
+}
+
 /// One segment file of the log.
 #[derive(Debug)]
 struct Segment {
@@ -687,7 +668,7 @@ fn create_segment(
 
 /// The write-ahead log of one data directory, open for appending.
 ///
-/// Not internally synchronized: the writer thread owns it.
+/// Not internally synchronized: the sync thread owns it.
 #[derive(Debug)]
 pub(crate) struct Wal {
     dir: PathBuf,
@@ -880,37 +861,36 @@ impl Wal {
         Ok(())
     }
 
-    /// What makes everything appended so far durable, to run on another thread while appends
-    /// go on (a pipelined group commit): `fdatasync` of the active segment (a full segment is
-    /// synced when the log moves past it) and an fsync of the directory when a segment was
-    /// created. The log counts it as done: the caller must run it, and must treat its failure
-    /// as the log's failure (reopen the store).
-    pub(crate) fn detach_sync(&mut self) -> Result<PendingSync, StoreError> {
-        self.check_usable()?;
-        let pending = PendingSync {
-            file: self
-                .unsynced
-                .then(|| self.file.try_clone())
-                .transpose()
-                .map_err(io_err("dup", self.active_path()))?,
-            path: self.active_path().to_path_buf(),
-            dir: self.dir_dirty.then(|| self.dir.clone()),
-        };
-        self.unsynced = false;
-        self.dir_dirty = false;
-        Ok(pending)
-    }
-
-    /// Makes everything appended so far durable, on this thread ([`Wal::detach_sync`] run
-    /// at once).
+    /// Makes everything appended so far durable: `fdatasync` of the active segment (a full
+    /// segment was synced when the log moved past it), then an fsync of the directory when a
+    /// segment was created since the last sync.
     ///
     /// # Errors
     /// `Io`; after a failure the log refuses everything (`Unavailable`): a failed `fdatasync`
     /// is never retried, since the kernel may have dropped the dirty pages it failed to write.
-    #[cfg(test)]
     pub(crate) fn sync(&mut self) -> Result<(), StoreError> {
-        let result = self.detach_sync().and_then(|p| p.run());
+        self.check_usable()?;
+        #[cfg(test)]
+        if faults::sync_fails_in(&self.dir) {
+            let result = Err(io_err("fdatasync", &self.dir)(io::Error::other(
+                "injected failure",
+            )));
+            return self.poison_on_error(result);
+        }
+        let result = if self.unsynced {
+            let path = self.active_path().to_path_buf();
+            self.file.sync_data().map_err(io_err("fdatasync", &path))
+        } else {
+            Ok(())
+        }
+        .and_then(|()| self.sync_dir_if_needed());
+        self.unsynced = false;
         self.poison_on_error(result)
+    }
+
+    /// The last transaction revision appended (or covered by the snapshot).
+    pub(crate) fn last_revision(&self) -> Revision {
+        self.last_revision
     }
 
     /// Deletes the segments that hold only records up to `revision` (never the active one).

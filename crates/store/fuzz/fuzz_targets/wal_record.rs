@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use kubernaut_store::embedded::fuzzing::decode_and_reencode;
+use kubernaut_store::embedded::fuzzing::{decode_and_reencode, unplaced_checksum};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         if len == 0 || len > fixed.len() - offset - 8 {
             break;
         }
-        let crc = crc32c::crc32c(&fixed[offset + 8..offset + 8 + len]);
+        let crc = unplaced_checksum(&fixed[offset + 8..offset + 8 + len]);
         fixed[offset + 4..offset + 8].copy_from_slice(&crc.to_le_bytes());
         offset += 8 + len;
     }

@@ -44,7 +44,7 @@ mod writer;
 /// Entry points for the fuzz targets in `crates/store/fuzz`; not part of the API.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use super::wal::decode_and_reencode;
+    pub use super::wal::{decode_and_reencode, unplaced_checksum};
 }
 
 use std::path::{Path, PathBuf};
@@ -99,7 +99,8 @@ pub struct Config {
     pub snapshot_bytes: u64,
     /// Size of a log segment (default 64 MiB).
     pub segment_bytes: u64,
-    /// Preallocate (zero-fill) log segments, which makes `fdatasync` cheaper (default true).
+    /// Preallocate log segments (zero-filled, or reused once released after a snapshot), which
+    /// makes `fdatasync` cheaper (default true).
     pub preallocate: bool,
     /// Largest accepted transaction, keys and values included (default 1.5 MiB, as etcd).
     pub max_txn_bytes: usize,

@@ -5,7 +5,7 @@
 //! # Record frame
 //! ```text
 //! len   u32 LE   length of the body (0 with a zero checksum: end of log)
-//! crc   u32 LE   CRC-32C (Castagnoli) of the body
+//! crc   u32 LE   CRC-32C (Castagnoli) of the segment's first revision (i64 LE), then the body
 //! body  type u8 (1 = Txn, 2 = Compact) | revision i64 LE (never negative)
 //!       Txn:     op count u32 LE, then per op
 //!                  kind u8 (1 = Put, 2 = Delete) | key len u32 LE | key (UTF-8)
@@ -13,29 +13,37 @@
 //!       Compact: nothing more
 //! ```
 //! Every integer is little-endian, a body is at most [`MAX_RECORD_BYTES`], and a body must be
-//! consumed exactly: the encoding of a record is canonical.
+//! consumed exactly: the encoding of a record is canonical. The checksum covers the revision
+//! that names the segment, so a record is valid only in its own segment: the old contents of
+//! a recycled segment never pass for records of the new one. Every append writes an end
+//! marker (a zero header) after its records, which the next append overwrites.
 //!
 //! # Segments
 //! The log is a sequence of files `wal-<R>.log` in the data directory, `R` being 16 lowercase
 //! hex digits: the revision of the first `Txn` record the segment may hold (the revision after
-//! the last one of the previous segment). With preallocation a segment is zero-filled to
-//! [`WalConfig::segment_bytes`] before it is used (`fdatasync` then has no file size to
-//! update), and the next one is zero-filled in the background (`wal-next.tmp`) and renamed
-//! into place when the active segment is full. A batch that does not fit goes to a new segment
-//! whole; a single batch larger than a segment makes its segment grow.
+//! the last one of the previous segment). With preallocation a segment is written in full
+//! before it is used, so `fdatasync` has no file size or block allocation to commit: a segment
+//! released after a snapshot is kept for reuse (`wal-free-<n>.tmp`, up to [`RECYCLED_MAX`]),
+//! and when none is free the next one is zero-filled in the background (`wal-next.tmp`). Either
+//! is renamed into place when the active segment is full. Reusing a segment spares the disk
+//! the zero-fill, which competes with the log's own flushes. A batch that does not fit goes to
+//! a new segment whole; a single batch larger than a segment makes its segment grow.
 //!
 //! # Recovery
 //! Segments are read in revision order. `Txn` revisions must be consecutive (across segments
 //! too); a `Compact` record carries a revision no later than the current one. A gap in the
 //! revisions is allowed only where the snapshot covers it (a snapshot may be ahead of a log
-//! whose unsynced end was lost). In the last segment, an invalid record (or a non-zero byte
-//! after the end marker) after which no valid record can be found is a torn write that was
-//! never acknowledged: its bytes are zeroed and appends continue there. Any other damage —
-//! an invalid record in an earlier segment or followed by a valid one, a revision gap, a
-//! missing segment — is [`StoreError::Corrupt`] with the file and the byte offset.
+//! whose unsynced end was lost). A segment's records end at its end marker; what follows it
+//! is zeros or a recycled segment's old contents, unless it holds a valid record of the
+//! segment (the marker is then damage). In the last segment, an invalid record after which
+//! no valid record can be found is a torn write that was never acknowledged: an end marker
+//! is written over it and appends continue there. Any other damage — an invalid record in an
+//! earlier segment or followed by a valid one, a revision gap, a missing segment — is
+//! [`StoreError::Corrupt`] with the file and the byte offset.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -67,6 +75,26 @@ const MIN_OP_BYTES: usize = 1 + 4;
 
 /// The segment being zero-filled in the background, renamed into place on rotation.
 const NEXT_SEGMENT: &str = "wal-next.tmp";
+
+/// Name prefix of released segments kept for reuse.
+const FREE_SEGMENT_PREFIX: &str = "wal-free-";
+
+/// The most released segments kept for reuse.
+pub(crate) const RECYCLED_MAX: usize = 4;
+
+/// The checksum seed of a record not yet placed in a segment (segments start at revision 1).
+pub(crate) const UNPLACED: Revision = 0;
+
+/// The checksum of a frame with `body` before it is placed in a segment: what
+/// [`decode_and_reencode`] checks. For the `wal_record` fuzz target.
+pub fn unplaced_checksum(body: &[u8]) -> u32 {
+    frame_crc(UNPLACED, body)
+}
+
+/// The checksum of a frame with `body` in the segment whose first revision is `seed`.
+fn frame_crc(seed: Revision, body: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(&seed.to_le_bytes()), body)
+}
 
 /// Size of the zero buffer used to preallocate segments.
 const ZERO_CHUNK: usize = 1 << 20;
@@ -181,7 +209,7 @@ pub(crate) fn encode(record: &Record, out: &mut Vec<u8>) {
         }
     }
     let body = &out[start + HEADER_BYTES..];
-    let crc = crc32c::crc32c(body);
+    let crc = frame_crc(UNPLACED, body);
     let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     out[start + 4..start + HEADER_BYTES].copy_from_slice(&crc.to_le_bytes());
@@ -192,9 +220,9 @@ fn put_len(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
 }
 
-/// Decodes the record at the start of `buf`. Never panics and never allocates more than the
-/// buffer holds, whatever the bytes.
-pub(crate) fn decode(buf: &[u8]) -> Decoded {
+/// Decodes the record at the start of `buf`, in the segment whose first revision is `seed`.
+/// Never panics and never allocates more than the buffer holds, whatever the bytes.
+pub(crate) fn decode(buf: &[u8], seed: Revision) -> Decoded {
     let invalid = |reason: String| Decoded::Invalid { reason };
     if buf.len() < HEADER_BYTES {
         return if buf.iter().all(|&b| b == 0) {
@@ -227,7 +255,7 @@ pub(crate) fn decode(buf: &[u8]) -> Decoded {
         ));
     }
     let body = &buf[HEADER_BYTES..HEADER_BYTES + len];
-    let actual = crc32c::crc32c(body);
+    let actual = frame_crc(seed, body);
     if actual != crc {
         return invalid(format!(
             "checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
@@ -354,7 +382,7 @@ pub fn decode_and_reencode(data: &[u8]) -> Result<usize, String> {
     let mut records = 0;
     let mut out = Vec::new();
     loop {
-        match decode(&data[offset..]) {
+        match decode(&data[offset..], UNPLACED) {
             Decoded::Record { record, len } => {
                 if len <= HEADER_BYTES || len > data.len() - offset {
                     return Err(format!("record at {offset} claims {len} bytes"));
@@ -366,7 +394,7 @@ pub fn decode_and_reencode(data: &[u8]) -> Result<usize, String> {
                         "record at {offset} re-encodes differently: {record:?}"
                     ));
                 }
-                match decode(&out) {
+                match decode(&out, UNPLACED) {
                     Decoded::Record {
                         record: again,
                         len: again_len,
@@ -471,14 +499,16 @@ struct Segment {
     path: PathBuf,
 }
 
-/// The segments in `dir` in revision order. Removes a leftover `wal-next.tmp`.
+/// The segments in `dir` in revision order. Removes a leftover `wal-next.tmp` and free
+/// segments.
 fn list_segments(dir: &Path) -> Result<Vec<Segment>, StoreError> {
     let mut segments = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err("read directory", dir))? {
         let entry = entry.map_err(io_err("read directory", dir))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name == NEXT_SEGMENT {
+        if name == NEXT_SEGMENT || (name.starts_with(FREE_SEGMENT_PREFIX) && name.ends_with(".tmp"))
+        {
             let path = entry.path();
             fs::remove_file(&path).map_err(io_err("remove", &path))?;
             continue;
@@ -500,23 +530,23 @@ fn list_segments(dir: &Path) -> Result<Vec<Segment>, StoreError> {
 struct Scanned {
     /// Offset of the end of the last valid record.
     end: usize,
-    /// For a torn tail: the reason, and the end of the bytes to zero.
-    torn: Option<(String, usize)>,
+    /// For a torn tail: why the record there is invalid.
+    torn: Option<String>,
 }
 
-/// Replays one segment. `current` is the last transaction revision seen so far; records
-/// after the snapshot (`after`) are pushed to `out`.
+/// Replays one segment, whose first revision is `seed`. `current` is the last transaction
+/// revision seen so far; records after the snapshot (`after`) are pushed to `out`.
 fn scan_segment(
     path: &Path,
     data: &[u8],
-    is_last: bool,
+    (is_last, seed): (bool, Revision),
     after: Revision,
     current: &mut Revision,
     out: &mut Vec<Record>,
 ) -> Result<Scanned, StoreError> {
     let mut offset = 0;
     let reason = loop {
-        match decode(&data[offset..]) {
+        match decode(&data[offset..], seed) {
             Decoded::Record { record, len } => {
                 match &record {
                     Record::Txn { revision, .. } => {
@@ -553,13 +583,20 @@ fn scan_segment(
                 offset += len;
             }
             Decoded::End => {
-                if data[offset..].iter().all(|&b| b == 0) {
-                    return Ok(Scanned {
-                        end: offset,
-                        torn: None,
-                    });
+                // What follows is zeros or a recycled segment's old contents, which fail this
+                // segment's checks; a record of this segment means the marker is damage. In
+                // an earlier segment, lost records show as a revision gap at the next one.
+                if is_last && let Some(valid) = find_record(data, offset + 1, *current, seed) {
+                    return Err(corrupt(
+                        path,
+                        offset,
+                        format!("end marker followed by a valid record at offset {valid}"),
+                    ));
                 }
-                break "non-zero bytes after the end of the log".to_owned();
+                return Ok(Scanned {
+                    end: offset,
+                    torn: None,
+                });
             }
             Decoded::Invalid { reason } => break reason,
         }
@@ -571,32 +608,32 @@ fn scan_segment(
             format!("{reason} (not at the end of the log)"),
         ));
     }
-    if let Some(valid) = find_record(data, offset + 1, *current) {
+    if let Some(valid) = find_record(data, offset + 1, *current, seed) {
         return Err(corrupt(
             path,
             offset,
             format!("{reason}, followed by a valid record at offset {valid}"),
         ));
     }
-    let dirty_end = data.iter().rposition(|&b| b != 0).map_or(offset, |i| i + 1);
     Ok(Scanned {
         end: offset,
-        torn: Some((reason, dirty_end.max(offset))),
+        torn: Some(reason),
     })
 }
 
 /// The smallest frame: header, type and revision (a `Compact` record).
 const MIN_FRAME_BYTES: usize = HEADER_BYTES + 1 + 8;
 
-/// The offset of the first valid record starting at or after `from` whose revision could
-/// follow `current` (the last revision before `from`), if any.
+/// The offset of the first valid record of the segment whose first revision is `seed`,
+/// starting at or after `from`, whose revision could follow `current` (the last revision
+/// before `from`), if any.
 ///
 /// Before checksumming a candidate, its length, type and revision must be plausible: a later
 /// record of this log has a revision above `current` (a `Compact` one, at most that far), by at
 /// most one per frame that fits. Arbitrary bytes almost never pass, which keeps this scan
 /// linear on a damaged segment, and a frame embedded in a value of an older record does not
 /// count.
-fn find_record(data: &[u8], from: usize, current: Revision) -> Option<usize> {
+fn find_record(data: &[u8], from: usize, current: Revision, seed: Revision) -> Option<usize> {
     if data
         .get(from..)
         .is_none_or(|rest| rest.iter().all(|&b| b == 0))
@@ -618,16 +655,17 @@ fn find_record(data: &[u8], from: usize, current: Revision) -> Option<usize> {
         };
         plausible
             && (MIN_FRAME_BYTES - HEADER_BYTES..=buf.len() - HEADER_BYTES).contains(&len)
-            && matches!(decode(buf), Decoded::Record { .. })
+            && matches!(decode(buf, seed), Decoded::Record { .. })
     })
 }
 
-/// Creates segment `wal-<first>.log`, from the segment preallocated in the background when
-/// there is one, and returns it open at offset 0. The directory still needs an fsync.
+/// Creates segment `wal-<first>.log` from a free segment, or from the one preallocated in the
+/// background, when there is one, and returns it open. The directory still needs an fsync.
 fn create_segment(
     dir: &Path,
     config: WalConfig,
     precreate: &mut Option<JoinHandle<io::Result<File>>>,
+    free: &mut Vec<PathBuf>,
     first: Revision,
 ) -> Result<(File, Segment), StoreError> {
     let path = dir.join(segment_name(first));
@@ -638,7 +676,15 @@ fn create_segment(
             io::Error::new(io::ErrorKind::AlreadyExists, "segment already exists"),
         ));
     }
-    let file = if config.preallocate {
+    let file = if let Some(reused) = free.pop() {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&reused)
+            .map_err(io_err("open", &reused))?;
+        fs::rename(&reused, &path).map_err(io_err("rename", &reused))?;
+        file
+    } else if config.preallocate {
         let tmp = dir.join(NEXT_SEGMENT);
         let ready = match precreate.take().map(JoinHandle::join) {
             Some(Ok(Ok(file))) => Some(file),
@@ -687,6 +733,10 @@ pub(crate) struct Wal {
     dir_dirty: bool,
     /// The next segment, being zero-filled in the background.
     precreate: Option<JoinHandle<io::Result<File>>>,
+    /// Released segments kept for reuse (`wal-free-<n>.tmp`), full-sized and written.
+    free: Vec<PathBuf>,
+    /// The number of the next free segment's name.
+    next_free: u64,
     /// Set by the first failed write or sync: the log refuses everything afterwards.
     failed: Option<String>,
 }
@@ -697,8 +747,8 @@ impl Wal {
     /// logged after the `Txn` of revision `after`; replaying one at or below the compaction
     /// point already loaded must be a no-op.
     ///
-    /// A torn last record is zeroed on disk (and the directory's leftover `wal-next.tmp`
-    /// removed) before this returns.
+    /// Before this returns, a torn last record gets an end marker written over it on disk,
+    /// and the directory's leftover `wal-next.tmp` and free segments are removed.
     ///
     /// # Errors
     /// `Corrupt` for damage other than a torn tail, a revision gap or a missing segment
@@ -754,23 +804,23 @@ impl Wal {
             let mut rev = first - 1;
             let data = fs::read(path).map_err(io_err("read", path))?;
             let is_last = i + 1 == segments.len();
-            let scanned = scan_segment(path, &data, is_last, after, &mut rev, &mut records)?;
+            let scanned =
+                scan_segment(path, &data, (is_last, first), after, &mut rev, &mut records)?;
             current = Some(rev);
             end = scanned.end;
-            if let Some((reason, dirty_end)) = scanned.torn {
+            if let Some(reason) = scanned.torn {
                 tracing::warn!(
                     file = %path.display(),
                     offset = scanned.end,
-                    bytes = dirty_end - scanned.end,
                     %reason,
                     "discarding a torn write at the end of the log"
                 );
-                let mut file = OpenOptions::new()
+                // An end marker over it: the log ends here, whatever follows.
+                let file = OpenOptions::new()
                     .write(true)
                     .open(path)
                     .map_err(io_err("open", path))?;
-                file.seek(SeekFrom::Start(scanned.end as u64))
-                    .and_then(|_| file.write_all(&vec![0; dirty_end - scanned.end]))
+                file.write_all_at(&[0; HEADER_BYTES], scanned.end as u64)
                     .map_err(io_err("write", path))?;
                 file.sync_data().map_err(io_err("fdatasync", path))?;
             }
@@ -783,19 +833,18 @@ impl Wal {
             // The log reaches the snapshot: append to its last segment.
             (Some(last), Some(c)) if c >= after => {
                 let path = &last.path;
-                let mut file = OpenOptions::new()
+                let file = OpenOptions::new()
                     .read(true)
                     .write(true)
                     .open(path)
                     .map_err(io_err("open", path))?;
-                file.seek(SeekFrom::Start(end as u64))
-                    .map_err(io_err("seek", path))?;
                 (file, end as u64, false)
             }
             // No log, or a log that ends before the snapshot (its unsynced end was lost, or it
             // was released): start a segment after the snapshot.
             _ => {
-                let (file, segment) = create_segment(dir, config, &mut precreate, after + 1)?;
+                let (file, segment) =
+                    create_segment(dir, config, &mut precreate, &mut Vec::new(), after + 1)?;
                 segments.push(segment);
                 (file, 0, true)
             }
@@ -810,6 +859,8 @@ impl Wal {
             unsynced: false,
             dir_dirty,
             precreate,
+            free: Vec::new(),
+            next_free: 0,
             failed: None,
         };
         wal.sync_dir_if_needed()?;
@@ -828,7 +879,7 @@ impl Wal {
     /// further append and sync (`Unavailable`).
     pub(crate) fn append(
         &mut self,
-        encoded: &[u8],
+        encoded: &mut Vec<u8>,
         last_revision: Revision,
     ) -> Result<(), StoreError> {
         self.check_usable()?;
@@ -847,12 +898,21 @@ impl Wal {
             .segments
             .last()
             .is_some_and(|s| self.last_revision >= s.first);
-        if self.offset > 0 && self.offset + len > self.config.segment_bytes && active_has_txn {
+        let needed = self.offset + len + HEADER_BYTES as u64;
+        if self.offset > 0 && needed > self.config.segment_bytes && active_has_txn {
             let result = self.rotate();
             self.poison_on_error(result)?;
         }
+        let seed = self.segments.last().map_or(UNPLACED, |s| s.first);
+        seal_frames(encoded, seed);
+        // The end marker goes in the same write, right after the records.
+        encoded.extend_from_slice(&[0; HEADER_BYTES]);
         let path = self.active_path().to_path_buf();
-        let result = self.file.write_all(encoded).map_err(io_err("write", &path));
+        let result = self
+            .file
+            .write_all_at(encoded, self.offset)
+            .map_err(io_err("write", &path));
+        encoded.truncate(encoded.len() - HEADER_BYTES);
         self.poison_on_error(result)?;
         self.offset += len;
         self.last_revision = last_revision;
@@ -901,11 +961,13 @@ impl Wal {
     pub(crate) fn release_through(&mut self, revision: Revision) -> Result<(), StoreError> {
         let mut removed = false;
         while self.segments.len() > 1 && self.segments[1].first - 1 <= revision {
-            let path = &self.segments[0].path;
-            match fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io("remove", path, e)),
+            let path = self.segments[0].path.clone();
+            if !self.recycle(&path) {
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::io("remove", &path, e)),
+                }
             }
             self.segments.remove(0);
             removed = true;
@@ -914,6 +976,26 @@ impl Wal {
             sync_dir(&self.dir)?;
         }
         Ok(())
+    }
+
+    /// Keeps a released segment for reuse, when it is a full preallocated one and fewer
+    /// than [`RECYCLED_MAX`] are kept; returns whether it did.
+    fn recycle(&mut self, path: &Path) -> bool {
+        if !self.config.preallocate
+            || self.free.len() >= RECYCLED_MAX
+            || fs::metadata(path).map_or(true, |m| m.len() != self.config.segment_bytes)
+        {
+            return false;
+        }
+        let free = self
+            .dir
+            .join(format!("{FREE_SEGMENT_PREFIX}{:016x}.tmp", self.next_free));
+        self.next_free += 1;
+        if fs::rename(path, &free).is_err() {
+            return false;
+        }
+        self.free.push(free);
+        true
     }
 
     /// The active segment's path.
@@ -965,7 +1047,13 @@ impl Wal {
 
     /// Creates segment `wal-<first>.log` and makes it the active segment.
     fn new_segment(&mut self, first: Revision) -> Result<(), StoreError> {
-        let (file, segment) = create_segment(&self.dir, self.config, &mut self.precreate, first)?;
+        let (file, segment) = create_segment(
+            &self.dir,
+            self.config,
+            &mut self.precreate,
+            &mut self.free,
+            first,
+        )?;
         self.file = file;
         self.offset = 0;
         self.dir_dirty = true;
@@ -977,6 +1065,7 @@ impl Wal {
     fn maybe_precreate(&mut self) {
         if !self.config.preallocate
             || self.precreate.is_some()
+            || !self.free.is_empty()
             || self.offset < self.config.segment_bytes / 2
         {
             return;
@@ -1005,6 +1094,24 @@ impl Drop for Wal {
             let _ = handle.join();
             let _ = fs::remove_file(self.dir.join(NEXT_SEGMENT));
         }
+        for free in self.free.drain(..) {
+            let _ = fs::remove_file(free);
+        }
+    }
+}
+
+/// Sets the checksum of every frame in `frames` (checked by [`check_frames`]) for the segment
+/// whose first revision is `seed`.
+fn seal_frames(frames: &mut [u8], seed: Revision) {
+    let mut at = 0;
+    while let Some(header) = frames.get(at..at + HEADER_BYTES) {
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let Some(body) = frames.get(at + HEADER_BYTES..at + HEADER_BYTES + len) else {
+            return;
+        };
+        let crc = frame_crc(seed, body);
+        frames[at + 4..at + HEADER_BYTES].copy_from_slice(&crc.to_le_bytes());
+        at += HEADER_BYTES + len;
     }
 }
 
@@ -1067,6 +1174,13 @@ mod tests {
         out
     }
 
+    /// `records` encoded as they are in the segment whose first revision is `seed`.
+    fn enc_in(records: &[Record], seed: Revision) -> Vec<u8> {
+        let mut out = enc(records);
+        seal_frames(&mut out, seed);
+        out
+    }
+
     fn config(segment_bytes: u64, preallocate: bool) -> WalConfig {
         WalConfig {
             segment_bytes,
@@ -1082,7 +1196,7 @@ mod tests {
                 Record::Txn { revision, .. } => *revision,
                 Record::Compact { .. } => wal.last_revision,
             };
-            wal.append(&enc(std::slice::from_ref(r)), last)
+            wal.append(&mut enc(std::slice::from_ref(r)), last)
                 .expect("append");
         }
         wal.sync().expect("sync");
@@ -1135,7 +1249,7 @@ mod tests {
             let buf = enc(&records);
             let mut offset = 0;
             for r in &records {
-                match decode(&buf[offset..]) {
+                match decode(&buf[offset..], UNPLACED) {
                     Decoded::Record { record, len } => {
                         prop_assert_eq!(&record, r);
                         offset += len;
@@ -1144,13 +1258,13 @@ mod tests {
                 }
             }
             prop_assert_eq!(offset, buf.len());
-            prop_assert_eq!(decode(&buf[offset..]), Decoded::End);
+            prop_assert_eq!(decode(&buf[offset..], UNPLACED), Decoded::End);
             prop_assert_eq!(decode_and_reencode(&buf), Ok(records.len()));
         }
 
         #[test]
         fn decode_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = decode(&bytes);
+            let _ = decode(&bytes, UNPLACED);
             prop_assert!(decode_and_reencode(&bytes).is_ok());
         }
 
@@ -1173,16 +1287,16 @@ mod tests {
             }
             let mut framed = Vec::new();
             framed.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            framed.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+            framed.extend_from_slice(&frame_crc(UNPLACED, &body).to_le_bytes());
             framed.extend_from_slice(&body);
-            let _ = decode(&framed);
+            let _ = decode(&framed, UNPLACED);
             prop_assert!(decode_and_reencode(&framed).is_ok());
             // Without the recomputed checksum, any change is caught.
             let mut stale = enc(std::slice::from_ref(&record));
             stale.truncate(HEADER_BYTES);
             stale.extend_from_slice(&body);
             if stale != enc(std::slice::from_ref(&record)) {
-                let is_invalid = matches!(decode(&stale), Decoded::Invalid { .. } | Decoded::End);
+                let is_invalid = matches!(decode(&stale, UNPLACED), Decoded::Invalid { .. } | Decoded::End);
                 prop_assert!(is_invalid);
             }
         }
@@ -1220,23 +1334,28 @@ mod tests {
 
     #[test]
     fn decode_edge_cases() {
-        assert_eq!(decode(&[]), Decoded::End);
-        assert_eq!(decode(&[0; 5]), Decoded::End);
-        assert_eq!(decode(&[0; 64]), Decoded::End);
-        assert!(matches!(decode(&[0, 0, 1]), Decoded::Invalid { .. }));
+        assert_eq!(decode(&[], UNPLACED), Decoded::End);
+        assert_eq!(decode(&[0; 5], UNPLACED), Decoded::End);
+        assert_eq!(decode(&[0; 64], UNPLACED), Decoded::End);
+        assert!(matches!(
+            decode(&[0, 0, 1], UNPLACED),
+            Decoded::Invalid { .. }
+        ));
         // Zero length with a checksum.
         assert!(matches!(
-            decode(&[0, 0, 0, 0, 1, 0, 0, 0]),
+            decode(&[0, 0, 0, 0, 1, 0, 0, 0], UNPLACED),
             Decoded::Invalid { .. }
         ));
         // Enormous lengths are refused before any allocation.
         let mut huge = vec![0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
         huge.extend_from_slice(&[1; 32]);
-        assert!(matches!(decode(&huge), Decoded::Invalid { reason } if reason.contains("limit")));
+        assert!(
+            matches!(decode(&huge, UNPLACED), Decoded::Invalid { reason } if reason.contains("limit"))
+        );
         // A length past the buffer.
         let full = enc(&[txn(1)]);
         assert!(matches!(
-            decode(&full[..full.len() - 1]),
+            decode(&full[..full.len() - 1], UNPLACED),
             Decoded::Invalid { .. }
         ));
         // An op count far beyond the body.
@@ -1244,10 +1363,10 @@ mod tests {
         body.extend_from_slice(&1i64.to_le_bytes());
         body.extend_from_slice(&u32::MAX.to_le_bytes());
         let mut framed = (body.len() as u32).to_le_bytes().to_vec();
-        framed.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+        framed.extend_from_slice(&frame_crc(UNPLACED, &body).to_le_bytes());
         framed.extend_from_slice(&body);
         assert!(
-            matches!(decode(&framed), Decoded::Invalid { reason } if reason.contains("op count"))
+            matches!(decode(&framed, UNPLACED), Decoded::Invalid { reason } if reason.contains("op count"))
         );
         // A non-UTF-8 key.
         let rec = Record::Txn {
@@ -1260,8 +1379,10 @@ mod tests {
         let n = bytes.len();
         bytes[n - 1] = 0xff;
         let body = bytes[HEADER_BYTES..].to_vec();
-        bytes[4..8].copy_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        assert!(matches!(decode(&bytes), Decoded::Invalid { reason } if reason.contains("UTF-8")));
+        bytes[4..8].copy_from_slice(&frame_crc(UNPLACED, &body).to_le_bytes());
+        assert!(
+            matches!(decode(&bytes, UNPLACED), Decoded::Invalid { reason } if reason.contains("UTF-8"))
+        );
     }
 
     #[test]
@@ -1278,15 +1399,18 @@ mod tests {
                     Some(Record::Txn { revision, .. }) => *revision,
                     _ => unreachable!(),
                 };
-                wal.append(&enc(chunk), last).unwrap();
+                wal.append(&mut enc(chunk), last).unwrap();
                 wal.sync().unwrap();
             }
             assert!(wal.segment_paths().len() > 1, "rotated");
         }
         let (mut wal, replayed) = Wal::open(dir.path(), 0, cfg).unwrap();
         assert_eq!(replayed, records);
-        wal.append(&enc(&[txn(1001), Record::Compact { revision: 900 }]), 1001)
-            .unwrap();
+        wal.append(
+            &mut enc(&[txn(1001), Record::Compact { revision: 900 }]),
+            1001,
+        )
+        .unwrap();
         wal.sync().unwrap();
         drop(wal);
         let (_wal, replayed) = Wal::open(dir.path(), 995, cfg).unwrap();
@@ -1309,7 +1433,7 @@ mod tests {
             // keeps its size.
             for segment in &wal.segments {
                 let data = fs::read(&segment.path).unwrap();
-                match decode(&data) {
+                match decode(&data, segment.first) {
                     Decoded::Record {
                         record: Record::Txn { revision, .. },
                         ..
@@ -1339,7 +1463,7 @@ mod tests {
             // A snapshot at 40 makes the remaining log enough.
             let (mut wal, replayed) = Wal::open(dir.path(), 40, cfg).unwrap();
             assert!(replayed.is_empty());
-            wal.append(&enc(&[txn(41)]), 41).unwrap();
+            wal.append(&mut enc(&[txn(41)]), 41).unwrap();
             wal.sync().unwrap();
             drop(wal);
             let (_, replayed) = Wal::open(dir.path(), 40, cfg).unwrap();
@@ -1350,6 +1474,65 @@ mod tests {
             assert_eq!(file, *paths.last().unwrap());
             assert!(reason.contains("missing"), "{reason}");
         }
+    }
+
+    #[test]
+    fn released_segments_are_reused_and_their_old_records_never_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(300, true);
+        let free_files = |dir: &Path| {
+            fs::read_dir(dir)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    name.to_string_lossy().starts_with(FREE_SEGMENT_PREFIX)
+                })
+                .count()
+        };
+        let records: Vec<Record> = (1..=40).map(txn).collect();
+        let mut wal = write_log(dir.path(), cfg, 0, &records);
+        let segments = wal.segments.len();
+        assert!(segments > RECYCLED_MAX + 1, "{segments} segments");
+        // A snapshot at 40: every full segment goes, and the first few are kept for reuse.
+        wal.release_through(40).unwrap();
+        assert_eq!(wal.segments.len(), 1);
+        assert_eq!(wal.free.len(), RECYCLED_MAX);
+        assert_eq!(free_files(dir.path()), RECYCLED_MAX);
+        // The next segments are the free ones, old records and all, and need no zero-fill.
+        let mut more = Vec::new();
+        let mut revision = 40;
+        while wal.free.len() > 1 {
+            revision += 1;
+            more.push(txn(revision));
+            wal.append(&mut enc(&[txn(revision)]), revision).unwrap();
+        }
+        wal.sync().unwrap();
+        assert_eq!(wal.segments.len(), RECYCLED_MAX);
+        assert!(!dir.path().join(NEXT_SEGMENT).exists(), "no zero-fill");
+        let reused = wal.segments[1].path.clone();
+        let data = fs::read(&reused).unwrap();
+        assert_eq!(data.len(), 300);
+        drop(wal);
+        // Only the new records replay: the old ones fail the new segment's checks.
+        let (_, replayed) = Wal::open(dir.path(), 40, cfg).unwrap();
+        assert_eq!(replayed, more);
+        assert_eq!(
+            free_files(dir.path()),
+            0,
+            "free segments are dropped on open"
+        );
+
+        // A torn write in a reused segment loses that write only.
+        let (wal, _) = Wal::open(dir.path(), 40, cfg).unwrap();
+        let last = wal.segments.last().unwrap();
+        let (path, first) = (last.path.clone(), last.first);
+        drop(wal);
+        let mut data = fs::read(&path).unwrap();
+        let end = enc(&more[usize::try_from(first - 41).unwrap()..]).len();
+        data[end - 5] ^= 0xff;
+        fs::write(&path, &data).unwrap();
+        let (_, replayed) = Wal::open(dir.path(), 40, cfg).unwrap();
+        assert_eq!(replayed, more[..more.len() - 1]);
     }
 
     #[test]
@@ -1383,7 +1566,8 @@ mod tests {
                     revision: 5,
                     ops: vec![put("/k", "again")],
                 };
-                wal.append(&enc(std::slice::from_ref(&redo)), 5).unwrap();
+                wal.append(&mut enc(std::slice::from_ref(&redo)), 5)
+                    .unwrap();
                 wal.sync().unwrap();
                 drop(wal);
                 let (_, replayed) = Wal::open(case.path(), 0, cfg).unwrap();
@@ -1463,15 +1647,12 @@ mod tests {
         fs::write(&paths[0], &data).unwrap();
         let (file, offset, reason) = expect_corrupt(Wal::open(dir.path(), 0, cfg));
         assert_eq!((file, offset), (paths[1].clone(), 0), "{reason}");
-        // Non-zero bytes after the end marker of a full segment.
+        // Bytes after the end marker of a full segment (a recycled segment's old contents)
+        // do not hide the loss either.
         data[end - 1] = 7;
         fs::write(&paths[0], &data).unwrap();
         let (file, offset, reason) = expect_corrupt(Wal::open(dir.path(), 0, cfg));
-        assert_eq!(
-            (file, offset),
-            (paths[0].clone(), (end - record_len) as u64),
-            "{reason}"
-        );
+        assert_eq!((file, offset), (paths[1].clone(), 0), "{reason}");
     }
 
     #[test]
@@ -1483,18 +1664,23 @@ mod tests {
         let path = dir.path().join(segment_name(1));
         let end = enc(&records).len();
         let mut data = fs::read(&path).unwrap();
-        // A torn write whose first page never made it: zeros, then a fragment.
+        // After the end marker: a fragment, and whole records of another segment (what a
+        // recycled segment holds). They are not this log's, and appends overwrite them.
         data[end + 100] = 0x42;
+        let stale = enc_in(&[txn(4), txn(5)], 2);
+        data[end + 200..end + 200 + stale.len()].copy_from_slice(&stale);
         fs::write(&path, &data).unwrap();
-        let (_, replayed) = Wal::open(dir.path(), 0, cfg).unwrap();
+        let (mut wal, replayed) = Wal::open(dir.path(), 0, cfg).unwrap();
         assert_eq!(replayed, records);
-        assert!(
-            fs::read(&path).unwrap()[end..].iter().all(|&b| b == 0),
-            "zeroed"
-        );
-        // A whole valid record after a gap of zeros is not a torn write.
+        wal.append(&mut enc(&[txn(4)]), 4).unwrap();
+        wal.sync().unwrap();
+        drop(wal);
+        let (_, replayed) = Wal::open(dir.path(), 0, cfg).unwrap();
+        assert_eq!(replayed, (1..=4).map(txn).collect::<Vec<_>>());
+        // A whole valid record of this segment after a gap of zeros is not a torn write.
+        let end = enc(&(1..=4).map(txn).collect::<Vec<_>>()).len();
         let mut data = fs::read(&path).unwrap();
-        let stray = enc(&[txn(4)]);
+        let stray = enc_in(&[txn(5)], 1);
         data[end + 64..end + 64 + stray.len()].copy_from_slice(&stray);
         fs::write(&path, &data).unwrap();
         let (file, offset, reason) = expect_corrupt(Wal::open(dir.path(), 0, cfg));
@@ -1575,7 +1761,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = config(4096, false);
         let path = dir.path().join(segment_name(i64::MAX));
-        fs::write(&path, enc(&[txn(i64::MAX), txn(i64::MAX)])).unwrap();
+        fs::write(&path, enc_in(&[txn(i64::MAX), txn(i64::MAX)], i64::MAX)).unwrap();
         let (file, offset, reason) = expect_corrupt(Wal::open(dir.path(), i64::MAX - 1, cfg));
         assert_eq!((file, offset), (path, enc(&[txn(i64::MAX)]).len() as u64));
         assert!(reason.contains("9223372036854775808"), "{reason}");
@@ -1599,7 +1785,7 @@ mod tests {
         let (mut wal, replayed) = Wal::open(dir.path(), 10, cfg).unwrap();
         assert!(replayed.is_empty());
         assert!(dir.path().join(segment_name(11)).exists());
-        wal.append(&enc(&[txn(11)]), 11).unwrap();
+        wal.append(&mut enc(&[txn(11)]), 11).unwrap();
         wal.sync().unwrap();
         drop(wal);
         let (_, replayed) = Wal::open(dir.path(), 10, cfg).unwrap();
@@ -1633,17 +1819,17 @@ mod tests {
         let (mut wal, _) = Wal::open(dir.path(), 0, config(4096, false)).unwrap();
         let full = enc(&[txn(1)]);
         assert!(matches!(
-            wal.append(&full[..full.len() - 1], 1),
+            wal.append(&mut full[..full.len() - 1].to_vec(), 1),
             Err(StoreError::InvalidArgument(_))
         ));
         let mut huge = ((MAX_RECORD_BYTES + 1) as u32).to_le_bytes().to_vec();
         huge.extend_from_slice(&[0; 12]);
         assert!(matches!(
-            wal.append(&huge, 1),
+            wal.append(&mut huge, 1),
             Err(StoreError::TooLarge { .. })
         ));
         // Still usable: those were refused before any write.
-        wal.append(&full, 1).unwrap();
+        wal.append(&mut full.clone(), 1).unwrap();
         wal.sync().unwrap();
     }
 
@@ -1653,8 +1839,8 @@ mod tests {
         let cfg = config(200, true);
         let records: Vec<Record> = (1..=10).map(txn).collect();
         let (mut wal, _) = Wal::open(dir.path(), 0, cfg).unwrap();
-        wal.append(&enc(&records[..1]), 1).unwrap();
-        wal.append(&enc(&records[1..]), 10).unwrap();
+        wal.append(&mut enc(&records[..1]), 1).unwrap();
+        wal.append(&mut enc(&records[1..]), 10).unwrap();
         wal.sync().unwrap();
         assert_eq!(wal.segments.len(), 2);
         assert_eq!(wal.segments[1].first, 2);

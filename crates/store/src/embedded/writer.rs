@@ -301,9 +301,9 @@ impl Durable {
 
     /// The sync thread: takes a batch, appends it, syncs it, hands it to a leader.
     fn sync_loop(&self, mut log: LogSide) {
-        while let Some(batch) = self.next_batch() {
+        while let Some(mut batch) = self.next_batch() {
             let release = log.finish_snapshot();
-            let appended = log.append(&batch);
+            let appended = log.append(&mut batch);
             log.maybe_snapshot(&self.shared);
             let synced = appended.and_then(|()| match self.durability {
                 Durability::Fsync => log.wal.sync(),
@@ -412,11 +412,11 @@ impl Drop for Waiting<'_> {
 
 impl LogSide {
     /// Appends a batch's records (not synced yet).
-    fn append(&mut self, batch: &Batch) -> Result<()> {
+    fn append(&mut self, batch: &mut Batch) -> Result<()> {
         if batch.records.is_empty() {
             return Ok(());
         }
-        self.wal.append(&batch.records, batch.head)?;
+        self.wal.append(&mut batch.records, batch.head)?;
         if let Some(c) = batch.compact_to {
             self.logged_compacted = self.logged_compacted.max(c);
         }
@@ -444,7 +444,7 @@ impl LogSide {
                         &mut buf,
                     );
                     let last = self.wal.last_revision();
-                    if let Err(e) = self.wal.append(&buf, last) {
+                    if let Err(e) = self.wal.append(&mut buf, last) {
                         tracing::warn!(error = %e, "could not log the compaction again; the log is kept");
                         return None;
                     }

@@ -171,7 +171,7 @@ pub struct EmbeddedStore {
 
 /// How writes are made durable and visible.
 enum Writes {
-    /// Gathered into batches that sync threads append to the log and sync (group commit).
+    /// Gathered into batches that the sync thread appends to the log and syncs (group commit).
     Logged {
         durable: Arc<Durable>,
         thread: Mutex<Option<std::thread::JoinHandle<()>>>,

@@ -38,8 +38,9 @@
 //! segment (the marker is then damage). In the last segment, an invalid record after which
 //! no valid record can be found is a torn write that was never acknowledged: an end marker
 //! is written over it and appends continue there. Any other damage — an invalid record in an
-//! earlier segment or followed by a valid one, a revision gap, a missing segment — is
-//! [`StoreError::Corrupt`] with the file and the byte offset.
+//! earlier segment or followed by a valid one, a revision gap, a missing segment, a log
+//! written in the format before checksums covered the segment — is [`StoreError::Corrupt`]
+//! with the file and the byte offset.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -598,7 +599,18 @@ fn scan_segment(
                     torn: None,
                 });
             }
-            Decoded::Invalid { reason } => break reason,
+            Decoded::Invalid { reason } => {
+                if written_before_segment_checksums(&data[offset..]) {
+                    return Err(corrupt(
+                        path,
+                        offset,
+                        "a record checksummed without its segment: this log was written by an \
+                         earlier build, whose log format this one does not read (open it with \
+                         that build and take a backup, which restores here)",
+                    ));
+                }
+                break reason;
+            }
         }
     };
     if !is_last {
@@ -619,6 +631,20 @@ fn scan_segment(
         end: offset,
         torn: Some(reason),
     })
+}
+
+/// Whether `buf` starts with a frame whose checksum covers its body alone: the log format
+/// before checksums covered the segment. Such a log must not pass for a torn one.
+fn written_before_segment_checksums(buf: &[u8]) -> bool {
+    let Some(header) = buf.get(..HEADER_BYTES) else {
+        return false;
+    };
+    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    len > 0
+        && buf
+            .get(HEADER_BYTES..HEADER_BYTES + len)
+            .is_some_and(|body| crc32c::crc32c(body) == crc)
 }
 
 /// The smallest frame: header, type and revision (a `Compact` record).
@@ -1533,6 +1559,25 @@ mod tests {
         fs::write(&path, &data).unwrap();
         let (_, replayed) = Wal::open(dir.path(), 40, cfg).unwrap();
         assert_eq!(replayed, more[..more.len() - 1]);
+    }
+
+    #[test]
+    fn a_log_from_before_segment_checksums_is_refused_not_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(4096, false);
+        let path = dir.path().join(segment_name(1));
+        let mut old = Vec::new();
+        for r in [txn(1), txn(2)] {
+            let mut frame = enc(&[r]);
+            let body_crc = crc32c::crc32c(&frame[HEADER_BYTES..]);
+            frame[4..HEADER_BYTES].copy_from_slice(&body_crc.to_le_bytes());
+            old.extend_from_slice(&frame);
+        }
+        fs::write(&path, &old).unwrap();
+        let (file, offset, reason) = expect_corrupt(Wal::open(dir.path(), 0, cfg));
+        assert_eq!((file, offset), (path.clone(), 0));
+        assert!(reason.contains("earlier build"), "{reason}");
+        assert_eq!(fs::read(&path).unwrap(), old, "nothing discarded");
     }
 
     #[test]

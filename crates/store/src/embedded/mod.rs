@@ -4,11 +4,12 @@
 //! # Writes
 //! A caller evaluates its write itself, under the commit lock: each writing transaction gets
 //! the next revision, staged above the revision readers see, and its log record joins the
-//! batch being gathered. Sync threads take turns: one takes the whole batch, appends it to the
-//! log and, with [`Durability::Fsync`], calls `fdatasync`, while the next gathers the
-//! following batch — concurrent writers share one `fdatasync` (group commit), and one flush
-//! overlaps the next. Batches become visible to readers and watchers, and their callers are
-//! answered, strictly in log order and only once durable (see the `writer` module).
+//! batch being gathered. The sync thread takes the whole batch when it is free, appends it to
+//! the log and, with [`Durability::Fsync`], calls `fdatasync`: the writes that arrived during
+//! one flush share the next (group commit). One caller of the durable batch then makes it
+//! visible to readers and watchers and answers the others, while the sync thread flushes the
+//! next batch. Batches become visible strictly in log order and only once durable (see the
+//! `writer` module).
 //!
 //! A store without a data directory has nothing to persist and nothing to batch: each write is
 //! published by its caller at once, with no other thread, so a test on tokio's paused clock

@@ -23,7 +23,7 @@
 //! hex digits: the revision of the first `Txn` record the segment may hold (the revision after
 //! the last one of the previous segment). With preallocation a segment is written in full
 //! before it is used, so `fdatasync` has no file size or block allocation to commit: a segment
-//! released after a snapshot is kept for reuse (`wal-free-<n>.tmp`, up to [`RECYCLED_MAX`]),
+//! released after a snapshot is kept for reuse (`wal-free-<R>.tmp`, up to [`RECYCLED_MAX`]),
 //! and when none is free the next one is zero-filled in the background (`wal-next.tmp`). Either
 //! is renamed into place when the active segment is full. Reusing a segment spares the disk
 //! the zero-fill, which competes with the log's own flushes. A batch that does not fit goes to
@@ -174,7 +174,8 @@ impl Default for WalConfig {
     }
 }
 
-/// Appends one framed record to `out`.
+/// Appends one framed record to `out`, its checksum left zero: [`Wal::append`] seals the
+/// frames for the segment they go to ([`seal_frames`]).
 ///
 /// A record whose body exceeds [`MAX_RECORD_BYTES`] is written with a frame that
 /// [`Wal::append`] refuses, so an oversized transaction can never reach the disk.
@@ -209,11 +210,15 @@ pub(crate) fn encode(record: &Record, out: &mut Vec<u8>) {
             out.extend_from_slice(&revision.to_le_bytes());
         }
     }
-    let body = &out[start + HEADER_BYTES..];
-    let crc = frame_crc(UNPLACED, body);
-    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    let len = u32::try_from(out.len() - start - HEADER_BYTES).unwrap_or(u32::MAX);
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    out[start + 4..start + HEADER_BYTES].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The body length and checksum in the frame header at the start of `buf`, if it holds one.
+fn frame_header(buf: &[u8]) -> Option<(usize, u32)> {
+    let h = buf.get(..HEADER_BYTES)?;
+    let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+    Some((len as usize, u32::from_le_bytes([h[4], h[5], h[6], h[7]])))
 }
 
 /// Writes a length as u32 LE (saturating: such a record is refused as too large anyway).
@@ -225,15 +230,13 @@ fn put_len(out: &mut Vec<u8>, len: usize) {
 /// Never panics and never allocates more than the buffer holds, whatever the bytes.
 pub(crate) fn decode(buf: &[u8], seed: Revision) -> Decoded {
     let invalid = |reason: String| Decoded::Invalid { reason };
-    if buf.len() < HEADER_BYTES {
+    let Some((len, crc)) = frame_header(buf) else {
         return if buf.iter().all(|&b| b == 0) {
             Decoded::End
         } else {
             invalid(format!("truncated record header ({} bytes)", buf.len()))
         };
-    }
-    let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-    let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+    };
     if len == 0 {
         return if crc == 0 {
             Decoded::End
@@ -241,14 +244,11 @@ pub(crate) fn decode(buf: &[u8], seed: Revision) -> Decoded {
             invalid(format!("empty record with checksum {crc:#010x}"))
         };
     }
-    let len = match usize::try_from(len) {
-        Ok(len) if len <= MAX_RECORD_BYTES => len,
-        _ => {
-            return invalid(format!(
-                "record length {len} exceeds the limit of {MAX_RECORD_BYTES}"
-            ));
-        }
-    };
+    if len > MAX_RECORD_BYTES {
+        return invalid(format!(
+            "record length {len} exceeds the limit of {MAX_RECORD_BYTES}"
+        ));
+    }
     let available = buf.len() - HEADER_BYTES;
     if len > available {
         return invalid(format!(
@@ -390,6 +390,7 @@ pub fn decode_and_reencode(data: &[u8]) -> Result<usize, String> {
                 }
                 out.clear();
                 encode(&record, &mut out);
+                seal_frames(&mut out, UNPLACED);
                 if out != data[offset..offset + len] {
                     return Err(format!(
                         "record at {offset} re-encodes differently: {record:?}"
@@ -636,11 +637,9 @@ fn scan_segment(
 /// Whether `buf` starts with a frame whose checksum covers its body alone: the log format
 /// before checksums covered the segment. Such a log must not pass for a torn one.
 fn written_before_segment_checksums(buf: &[u8]) -> bool {
-    let Some(header) = buf.get(..HEADER_BYTES) else {
+    let Some((len, crc)) = frame_header(buf) else {
         return false;
     };
-    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-    let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
     len > 0
         && buf
             .get(HEADER_BYTES..HEADER_BYTES + len)
@@ -670,7 +669,7 @@ fn find_record(data: &[u8], from: usize, current: Revision, seed: Revision) -> O
     let highest = current.saturating_add(frames);
     (from..=data.len().saturating_sub(MIN_FRAME_BYTES)).find(|&p| {
         let buf = &data[p..];
-        let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        let (len, _) = frame_header(buf).unwrap_or_default();
         let mut revision = [0; 8];
         revision.copy_from_slice(&buf[HEADER_BYTES + 1..MIN_FRAME_BYTES]);
         let revision = i64::from_le_bytes(revision);
@@ -759,10 +758,9 @@ pub(crate) struct Wal {
     dir_dirty: bool,
     /// The next segment, being zero-filled in the background.
     precreate: Option<JoinHandle<io::Result<File>>>,
-    /// Released segments kept for reuse (`wal-free-<n>.tmp`), full-sized and written.
+    /// Released segments kept for reuse (`wal-free-<first revision>.tmp`), full-sized and
+    /// written.
     free: Vec<PathBuf>,
-    /// The number of the next free segment's name.
-    next_free: u64,
     /// Set by the first failed write or sync: the log refuses everything afterwards.
     failed: Option<String>,
 }
@@ -886,7 +884,6 @@ impl Wal {
             dir_dirty,
             precreate,
             free: Vec::new(),
-            next_free: 0,
             failed: None,
         };
         wal.sync_dir_if_needed()?;
@@ -987,8 +984,9 @@ impl Wal {
     pub(crate) fn release_through(&mut self, revision: Revision) -> Result<(), StoreError> {
         let mut removed = false;
         while self.segments.len() > 1 && self.segments[1].first - 1 <= revision {
-            let path = self.segments[0].path.clone();
-            if !self.recycle(&path) {
+            let Segment { first, path } = &self.segments[0];
+            let (first, path) = (*first, path.clone());
+            if !self.recycle(first, &path) {
                 match fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -1006,7 +1004,7 @@ impl Wal {
 
     /// Keeps a released segment for reuse, when it is a full preallocated one and fewer
     /// than [`RECYCLED_MAX`] are kept; returns whether it did.
-    fn recycle(&mut self, path: &Path) -> bool {
+    fn recycle(&mut self, first: Revision, path: &Path) -> bool {
         if !self.config.preallocate
             || self.free.len() >= RECYCLED_MAX
             || fs::metadata(path).map_or(true, |m| m.len() != self.config.segment_bytes)
@@ -1015,8 +1013,7 @@ impl Wal {
         }
         let free = self
             .dir
-            .join(format!("{FREE_SEGMENT_PREFIX}{:016x}.tmp", self.next_free));
-        self.next_free += 1;
+            .join(format!("{FREE_SEGMENT_PREFIX}{first:016x}.tmp"));
         if fs::rename(path, &free).is_err() {
             return false;
         }
@@ -1130,8 +1127,7 @@ impl Drop for Wal {
 /// whose first revision is `seed`.
 fn seal_frames(frames: &mut [u8], seed: Revision) {
     let mut at = 0;
-    while let Some(header) = frames.get(at..at + HEADER_BYTES) {
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    while let Some((len, _)) = frame_header(&frames[at..]) {
         let Some(body) = frames.get(at + HEADER_BYTES..at + HEADER_BYTES + len) else {
             return;
         };
@@ -1145,12 +1141,11 @@ fn seal_frames(frames: &mut [u8], seed: Revision) {
 fn check_frames(encoded: &[u8]) -> Result<(), StoreError> {
     let mut rest = encoded;
     while !rest.is_empty() {
-        let Some(header) = rest.get(..HEADER_BYTES) else {
+        let Some((len, _)) = frame_header(rest) else {
             return Err(StoreError::InvalidArgument(
                 "log append of a partial record".to_owned(),
             ));
         };
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
         if len > MAX_RECORD_BYTES {
             return Err(StoreError::TooLarge {
                 size: len,
@@ -1192,11 +1187,13 @@ mod tests {
         }
     }
 
+    /// `records` encoded and sealed as records not yet placed in a segment.
     fn enc(records: &[Record]) -> Vec<u8> {
         let mut out = Vec::new();
         for r in records {
             encode(r, &mut out);
         }
+        seal_frames(&mut out, UNPLACED);
         out
     }
 

@@ -21,7 +21,6 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::oneshot;
@@ -60,7 +59,7 @@ pub(super) struct Batch {
     touched: Vec<Arc<str>>,
     /// The compaction point the batch sets, if it compacts.
     compact_to: Option<Revision>,
-    /// The batch's last revision.
+    /// The batch's last revision (the staged head when it was taken).
     head: Revision,
     /// The callers waiting for it.
     waiters: Vec<oneshot::Sender<Signal>>,
@@ -76,7 +75,8 @@ impl Batch {
 /// the batch being gathered.
 pub(super) struct Committer {
     shared: Arc<Shared>,
-    /// The last revision evaluated (it may not be durable and visible yet).
+    /// The last revision evaluated (it may not be durable and visible yet); never behind the
+    /// visible revision, which only moves up to the head of a published batch.
     staged_head: Revision,
     /// The last compaction point accepted (it may not be published yet).
     staged_compacted: Revision,
@@ -90,10 +90,12 @@ pub(super) struct Committer {
 }
 
 impl Committer {
+    /// Evaluation from the revision the store opened at.
     pub(super) fn new(shared: Arc<Shared>) -> Self {
+        let staged_head = shared.state.read().visible;
         Committer {
             shared,
-            staged_head: 0,
+            staged_head,
             staged_compacted: 0,
             batch: Batch::default(),
             closing: false,
@@ -104,11 +106,7 @@ impl Committer {
     /// Evaluates one write against the index at the staged revision and adds it to the batch
     /// being gathered. An error here wrote nothing and needs no waiting.
     pub(super) fn evaluate(&mut self, write: Write<'_>) -> Result<Outcome> {
-        if self.closing {
-            return Err(closed());
-        }
-        let shared = Arc::clone(&self.shared);
-        let mut guard = shared.state.write();
+        let mut guard = self.shared.state.write();
         let st: &mut State = &mut guard;
         if st.closed {
             return Err(closed());
@@ -119,7 +117,7 @@ impl Committer {
                 source: None,
             });
         }
-        let head = self.staged_head.max(st.visible);
+        let head = self.staged_head;
         let batch = &mut self.batch;
         match write {
             Write::Txn(txn) => {
@@ -135,7 +133,6 @@ impl Committer {
                         revision,
                         events: events.into(),
                     });
-                    batch.head = revision;
                     self.staged_head = revision;
                 }
                 Ok(Outcome::Txn(resp))
@@ -156,7 +153,6 @@ impl Committer {
                     wal::encode(&Record::Compact { revision }, &mut batch.records);
                     batch.record_count += 1;
                     batch.compact_to = Some(revision);
-                    batch.head = head;
                     self.staged_compacted = revision;
                     Ok(Outcome::Compact)
                 }
@@ -175,7 +171,7 @@ impl Committer {
     /// Takes the batch gathered so far.
     fn take(&mut self) -> Batch {
         let mut batch = std::mem::take(&mut self.batch);
-        batch.head = batch.head.max(self.staged_head);
+        batch.head = self.staged_head;
         batch
     }
 
@@ -197,11 +193,9 @@ struct LogSide {
     bytes_since_snapshot: u64,
     /// Size of the last snapshot written: the log must grow by as much before the next.
     last_snapshot_bytes: u64,
-    /// A snapshot being written in the background, and how it ended once done.
-    snapshot_done: Arc<Mutex<Option<SnapshotOutcome>>>,
-    snapshot_running: Arc<AtomicBool>,
-    /// The background snapshot thread, joined before the sync thread exits.
-    snapshot_thread: Option<std::thread::JoinHandle<()>>,
+    /// The snapshot being written in the background: its thread returns how it ended. Joined
+    /// before the sync thread exits.
+    snapshot_thread: Option<std::thread::JoinHandle<SnapshotOutcome>>,
 }
 
 /// A batch appended to the log and synced (or failed), waiting to be published.
@@ -228,7 +222,6 @@ pub(super) struct Durable {
     work: Condvar,
     /// Synced batches not yet published, in log order.
     flights: Mutex<VecDeque<Flight>>,
-    durability: Durability,
 }
 
 impl Durable {
@@ -243,7 +236,6 @@ impl Durable {
             shared,
             committer: Mutex::new(committer),
             work: Condvar::new(),
-            durability: config.durability,
             flights: Mutex::new(VecDeque::new()),
         });
         let log = LogSide {
@@ -253,8 +245,6 @@ impl Durable {
             records_since_snapshot: 0,
             bytes_since_snapshot: 0,
             last_snapshot_bytes: 0,
-            snapshot_done: Arc::new(Mutex::new(None)),
-            snapshot_running: Arc::new(AtomicBool::new(false)),
             snapshot_thread: None,
         };
         let d = Arc::clone(&durable);
@@ -282,13 +272,11 @@ impl Durable {
     pub(super) async fn wait(&self, done: oneshot::Receiver<Signal>) -> Result<()> {
         let mut waiting = Waiting {
             durable: self,
-            done: Some(done),
+            done,
+            answered: false,
         };
-        let signal = match waiting.done.as_mut() {
-            Some(done) => done.await,
-            None => return Err(closed()),
-        };
-        waiting.done = None;
+        let signal = (&mut waiting.done).await;
+        waiting.answered = true;
         match signal {
             Ok(Signal::Lead) => {
                 self.publish_ready();
@@ -305,7 +293,7 @@ impl Durable {
             let release = log.finish_snapshot();
             let appended = log.append(&mut batch);
             log.maybe_snapshot(&self.shared);
-            let synced = appended.and_then(|()| match self.durability {
+            let synced = appended.and_then(|()| match log.config.durability {
                 Durability::Fsync => log.wal.sync(),
                 Durability::None => Ok(()),
             });
@@ -397,13 +385,15 @@ impl Durable {
 /// publishes anyway: the other callers of the batch are waiting for it.
 struct Waiting<'d> {
     durable: &'d Durable,
-    done: Option<oneshot::Receiver<Signal>>,
+    done: oneshot::Receiver<Signal>,
+    /// The signal was received (and is acted on by [`Durable::wait`]).
+    answered: bool,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        if let Some(mut done) = self.done.take()
-            && let Ok(Signal::Lead) = done.try_recv()
+        if !self.answered
+            && let Ok(Signal::Lead) = self.done.try_recv()
         {
             self.durable.publish_ready();
         }
@@ -430,7 +420,15 @@ impl LogSide {
     /// the snapshot read the state sits in a segment about to go, so it is appended again
     /// first.
     fn finish_snapshot(&mut self) -> Option<(Revision, PathBuf)> {
-        let result = self.snapshot_done.lock().take()?;
+        if !self.snapshot_thread.as_ref()?.is_finished() {
+            return None;
+        }
+        let result = self.snapshot_thread.take()?.join().unwrap_or_else(|_| {
+            Err(StoreError::Unavailable {
+                reason: "the snapshot thread panicked".into(),
+                source: None,
+            })
+        });
         let dir = self.config.data_dir.clone()?;
         match result {
             Ok((revision, size, compacted)) => {
@@ -482,35 +480,24 @@ impl LogSide {
         if self.bytes_since_snapshot < self.last_snapshot_bytes {
             return;
         }
-        if self.snapshot_running.swap(true, Ordering::AcqRel) {
+        // One at a time: a finished one is collected by `finish_snapshot` first.
+        if self.snapshot_thread.is_some() {
             return;
         }
         self.records_since_snapshot = 0;
         self.bytes_since_snapshot = 0;
         let shared = Arc::clone(shared);
-        let done = Arc::clone(&self.snapshot_done);
-        let running = Arc::clone(&self.snapshot_running);
-        let spawned = std::thread::Builder::new()
+        self.snapshot_thread = std::thread::Builder::new()
             .name("kubernaut-store-snapshot".into())
             .spawn(move || {
                 let data = read_snapshot(&shared);
-                let result = snapshot::write_snapshot(&dir, &data).map(|path| {
+                snapshot::write_snapshot(&dir, &data).map(|path| {
                     let size = std::fs::metadata(path).map_or(0, |m| m.len());
                     (data.revision, size, data.compacted)
-                });
-                drop(data);
-                *done.lock() = Some(result);
-                running.store(false, Ordering::Release);
-            });
-        match spawned {
-            Ok(handle) => {
-                if let Some(previous) = self.snapshot_thread.replace(handle) {
-                    // It has finished: `snapshot_running` was false.
-                    let _ = previous.join();
-                }
-            }
-            Err(_) => self.snapshot_running.store(false, Ordering::Release),
-        }
+                })
+            })
+            // If the thread cannot start, the log grows on until the next attempt.
+            .ok();
     }
 }
 
